@@ -1,0 +1,178 @@
+"""The ``matcher`` command: the data contract's commands plus the operators' ones.
+
+Every command takes ``--db URL`` (or ``MATCHER_DB_URL``). Heavy imports stay inside the
+commands so that ``matcher --help`` is instant.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from matcher.settings import get_settings
+
+app = typer.Typer(help="matcher: job-from-day-one suggestions for caseworkers.", no_args_is_help=True)
+
+DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: MATCHER_DB_URL or sqlite:///matcher.db)")
+AsOfOption = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, or the end of the data)")
+
+
+def _engine(db: str | None):
+    from matcher.db import make_engine
+
+    if db:
+        os.environ["MATCHER_DB_URL"] = db
+        get_settings.cache_clear()
+    return make_engine(get_settings().db_url)
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}")
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., "--out", help="Folder to write the world to"),
+    citizens: int = typer.Option(None, "--citizens", help="Number of citizens (default 10,000)"),
+    seed: int = typer.Option(None, "--seed", help="Random seed (same seed, same world)"),
+) -> None:
+    """Write a simulated Copenhagen programme in the contract's format (truth in OUT/_truth/)."""
+    from matcher.simulate import simulate_world
+
+    s = get_settings()
+    report = simulate_world(out, n_citizens=citizens or s.sim_citizens, seed=s.sim_seed if seed is None else seed)
+    typer.echo(report)
+
+
+@app.command("import")
+def import_(
+    folder: Path = typer.Argument(..., help="Export folder (CSV or Parquet per table)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Validate and load an export; exit status 2 with every problem listed on bad input."""
+    from matcher.importer import ImportRefused, import_folder
+
+    engine = _engine(db)
+    try:
+        summary = import_folder(folder, engine)
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            typer.echo(problem, err=True)
+        typer.echo(f"import refused: {len(refused.problems)} problem(s); nothing was loaded", err=True)
+        raise typer.Exit(2)
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(summary.describe())
+
+
+@app.command()
+def train(
+    as_of: Optional[str] = AsOfOption,
+    db: Optional[str] = DbOption,
+) -> None:
+    """Train on referrals proposed before DATE, register the model, promote it if it passes the gate."""
+    from matcher.training import train_and_register
+
+    result = train_and_register(_engine(db), as_of=_date(as_of))
+    typer.echo(result.describe())
+
+
+@app.command()
+def recommend(
+    citizen: Optional[str] = typer.Option(None, "--citizen", help="One citizen's id"),
+    all_: bool = typer.Option(False, "--all", help="Every citizen active on the date"),
+    as_of: Optional[str] = AsOfOption,
+    k: int = typer.Option(None, "--k", help="How many suggestions"),
+    out: Optional[Path] = typer.Option(None, "--out", help="CSV file for --all"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Top K open opportunities for one citizen (with reasons) or for all (to a CSV)."""
+    from matcher.service import Matcher
+
+    if citizen is None and not all_:
+        raise typer.BadParameter("give --citizen ID or --all")
+    matcher = Matcher.load(_engine(db))
+    k = k or get_settings().default_k
+    if all_:
+        if out is None:
+            raise typer.BadParameter("--all needs --out FILE.csv")
+        frame = matcher.recommend_all(k=k, as_of=_date(as_of))
+        frame.to_csv(out, index=False)
+        typer.echo(f"wrote {len(frame)} rows for {frame['citizen_id'].nunique()} citizens to {out}")
+        return
+    for s in matcher.recommend(citizen, k=k, as_of=_date(as_of)):
+        typer.echo(s.describe())
+
+
+@app.command()
+def candidates(
+    opportunity: str = typer.Option(..., "--opportunity", help="The opportunity's id"),
+    as_of: Optional[str] = AsOfOption,
+    k: int = typer.Option(None, "--k"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Citizens for one opportunity (only those who consented to candidate search)."""
+    from matcher.service import Matcher
+
+    matcher = Matcher.load(_engine(db))
+    for s in matcher.candidates(opportunity, k=k or get_settings().default_k, as_of=_date(as_of)):
+        typer.echo(s.describe())
+
+
+@app.command()
+def evaluate(
+    as_of: Optional[str] = AsOfOption,
+    truth: Optional[Path] = typer.Option(None, "--truth", help="World folder with _truth/ (simulated data)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """The model against the baselines on a time split; writes reports/evaluation.md and plots."""
+    from matcher.evaluate import run_evaluation
+
+    report = run_evaluation(_engine(db), as_of=_date(as_of), truth_dir=truth)
+    typer.echo(report.describe())
+
+
+@app.command()
+def rollback(db: Optional[str] = DbOption) -> None:
+    """Move the champion alias back to the previous champion."""
+    from matcher.registry import rollback as do_rollback
+
+    _engine(db)
+    typer.echo(do_rollback())
+
+
+@app.command()
+def demo_users(db: Optional[str] = DbOption) -> None:
+    """Create the demo sign-ins (one per role) and print how to sign in."""
+    from matcher.auth import create_demo_users
+
+    for line in create_demo_users(_engine(db)):
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    port: int = typer.Option(8501, "--port"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Start the Streamlit app."""
+    import subprocess
+    import sys
+
+    _engine(db)
+    home = Path(__file__).resolve().parent.parent / "app" / "Home.py"
+    raise typer.Exit(
+        subprocess.call([sys.executable, "-m", "streamlit", "run", str(home), "--server.port", str(port), "--server.headless", "true"])
+    )
+
+
+if __name__ == "__main__":
+    app()

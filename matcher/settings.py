@@ -1,0 +1,131 @@
+"""The one settings object.
+
+Defaults live here; a TOML file (``matcher.toml`` in the working directory, or the path in
+``MATCHER_CONFIG``) overrides them, and environment variables (``MATCHER_<FIELD>``, e.g.
+``MATCHER_DB_URL``) override both. Nested fields use ``__`` in the environment, e.g.
+``MATCHER_RANKER__NUM_LEAVES=63``.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+DATA_DIR = REPO_ROOT / "data"
+
+
+class RankerSettings(BaseModel):
+    """LightGBM lambdarank parameters and the grid searched by time-ordered validation."""
+
+    objective: str = "lambdarank"
+    n_estimators: int = 400
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_child_samples: int = 20
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    early_stopping_rounds: int = 40
+    grid: dict[str, list[Any]] = Field(
+        default_factory=lambda: {"num_leaves": [15, 31, 63], "learning_rate": [0.03, 0.08]}
+    )
+    n_jobs: int = 2
+
+
+class AuthSettings(BaseModel):
+    """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
+
+    mode: str = "password"  # "password" or "oidc"
+    oidc_provider: str | None = None
+    session_minutes: int = 480
+
+
+class Settings(BaseSettings):
+    """Everything configurable in matcher, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    db_url: str = "sqlite:///matcher.db"
+    data_dir: Path = DATA_DIR
+    esco_dir: Path = DATA_DIR / "esco"
+    cache_dir: Path = Path(".cache")
+    models_dir: Path = Path("var/models")
+    reports_dir: Path = Path("reports")
+    world_dir: Path = Path("worlds/default")
+
+    # Embeddings: the name must stay configurable (a multilingual model can replace it).
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 64
+
+    # Graded relevance for learning to rank (the contract's default); pending is not a label.
+    gains: dict[str, int] = Field(
+        default_factory=lambda: {
+            "declined": 0,
+            "rejected": 0,
+            "no_show": 0,
+            "dropped_out": 1,
+            "completed": 2,
+            "hired": 3,
+        }
+    )
+    # Outcomes counted as a success by the simulator's truth and the oracle ratio.
+    success_outcomes: list[str] = Field(default_factory=lambda: ["completed", "hired"])
+
+    ranker: RankerSettings = Field(default_factory=RankerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    # MLflow: tracking and registry on a local SQLite store unless a URI is given.
+    mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
+    mlflow_artifact_root: Path = Path("var/mlartifacts")
+    registered_model_name: str = "matcher-ranker"
+    champion_alias: str = "champion"
+    # The quality gate: a challenger must reach this fraction of the champion's held-out NDCG@10.
+    gate_tolerance: float = 1.0
+
+    # Recommendation defaults.
+    default_k: int = 10
+    commute_speed_kmh: float = 17.0
+    commute_overhead_minutes: float = 8.0
+    default_max_commute_minutes: int = 60
+    min_feasible_suggestions: int = 3
+
+    # Simulator defaults.
+    sim_citizens: int = 10_000
+    sim_seed: int = 2026
+
+    # App.
+    language: str = "da"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("MATCHER_CONFIG", "matcher.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; call ``get_settings.cache_clear()`` in tests)."""
+    return Settings()

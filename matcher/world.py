@@ -1,0 +1,106 @@
+"""The programme's data in memory, and the contract's rules of time ("as of D").
+
+Features, models, evaluation and the app all read a :class:`World`, loaded once from the
+database. Nothing here looks past the date it is asked about.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.contract import TABLE_ORDER, TABLES
+from matcher.postcodes import centroid
+
+DATE_COLUMNS = {
+    name: [c.name for c in t.columns if c.type == "date"] for name, t in TABLES.items()
+}
+LIST_COLUMNS = {
+    name: [c.name for c in t.columns if c.type in ("list", "list_enum", "uri_list")]
+    for name, t in TABLES.items()
+}
+
+
+def _fix_types(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    for col in DATE_COLUMNS[table]:
+        if col in frame:
+            frame[col] = pd.to_datetime(frame[col])
+    for col in LIST_COLUMNS[table]:
+        if col in frame:
+            frame[col] = frame[col].map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
+    return frame
+
+
+def _fill_coordinates(frame: pd.DataFrame, postcode: str, lat: str, lon: str) -> pd.DataFrame:
+    """Missing coordinates become the postcode's centroid (the contract's rule)."""
+    missing = frame[lat].isna() | frame[lon].isna()
+    if missing.any():
+        filled = frame.loc[missing, postcode].map(centroid)
+        frame.loc[missing, lat] = filled.map(lambda p: p[0])
+        frame.loc[missing, lon] = filled.map(lambda p: p[1])
+    frame[lat] = frame[lat].astype(float)
+    frame[lon] = frame[lon].astype(float)
+    return frame
+
+
+@dataclass
+class World:
+    caseworkers: pd.DataFrame
+    citizens: pd.DataFrame
+    work_history: pd.DataFrame
+    employers: pd.DataFrame
+    opportunities: pd.DataFrame
+    referrals: pd.DataFrame
+
+    @classmethod
+    def from_db(cls, engine: Engine) -> "World":
+        """Every contract table from the database, typed, with coordinates filled in."""
+        frames = {}
+        with engine.connect() as conn:
+            for table in TABLE_ORDER:
+                cols = list(TABLES[table].column_names)
+                if table == "referrals":
+                    cols += ["source", "outcome_source"]
+                frame = pd.read_sql_table(table, conn, columns=cols)
+                frames[table] = _fix_types(table, frame)
+        frames["citizens"] = _fill_coordinates(frames["citizens"], "home_postcode", "home_lat", "home_lon")
+        frames["employers"] = _fill_coordinates(frames["employers"], "postcode", "lat", "lon")
+        frames["opportunities"] = _fill_coordinates(frames["opportunities"], "postcode", "lat", "lon")
+        return cls(**frames)
+
+    # ---- the contract's rules of time ----------------------------------------------------
+
+    def active_citizens(self, on: date | pd.Timestamp) -> pd.DataFrame:
+        d = pd.Timestamp(on)
+        c = self.citizens
+        return c[(c["enrolled_on"] <= d) & (c["left_on"].isna() | (c["left_on"] > d))]
+
+    def open_opportunities(self, on: date | pd.Timestamp) -> pd.DataFrame:
+        """Opportunities open on the date, with their free capacity (``free_capacity``)."""
+        d = pd.Timestamp(on)
+        o = self.opportunities
+        o = o[(o["open_from"] <= d) & (o["open_until"].isna() | (o["open_until"] > d))].copy()
+        r = self.referrals
+        unresolved = r[(r["proposed_on"] <= d) & (r["outcome_on"].isna() | (r["outcome_on"] > d))]
+        taken = unresolved.groupby("opportunity_id").size()
+        o["free_capacity"] = o["capacity"] - o["opportunity_id"].map(taken).fillna(0).astype(int)
+        return o
+
+    def referrals_known(self, on: date | pd.Timestamp) -> pd.DataFrame:
+        """Referrals proposed before the date, with what was known of them on it.
+
+        An outcome recorded on or after the date is unknown then: it reads as ``pending``.
+        """
+        d = pd.Timestamp(on)
+        r = self.referrals[self.referrals["proposed_on"] < d].copy()
+        later = r["outcome_on"].isna() | (r["outcome_on"] >= d)
+        r.loc[later, "outcome"] = "pending"
+        r.loc[later, "outcome_on"] = pd.NaT
+        return r
+
+    def as_of(self, on: date | pd.Timestamp) -> "World":
+        """The world as it was known on the date: later referrals and outcomes removed."""
+        return replace(self, referrals=self.referrals_known(on))
