@@ -42,6 +42,34 @@ class RankerSettings(BaseModel):
     n_jobs: int = 2
 
 
+class EvaluationSettings(BaseModel):
+    """The time split, the truth sample and the seeds of ``matcher evaluate`` and the training gate."""
+
+    # The split date T sits at this fraction of the referral history (by proposal date).
+    split_fraction: float = 0.8
+    # Citizens active at T sampled for the oracle ratio against the simulator's truth.
+    truth_sample_citizens: int = 1500
+    seed: int = 2026
+    curve_max_k: int = 20
+    # The training gate holds out the last part of the training window (time-ordered).
+    holdout_fraction: float = 0.2
+
+
+class PeerSettings(BaseModel):
+    """Parameters of the peers (baselines) the LightGBM ranker is compared with."""
+
+    seed: int = 2026
+    n_jobs: int = 2
+    logistic_c: float = 1.0
+    lightfm_loss: str = "warp"
+    lightfm_components: int = 32
+    lightfm_epochs: int = 30
+    als_factors: int = 32
+    als_iterations: int = 20
+    als_regularization: float = 0.05
+    als_alpha: float = 10.0
+
+
 class AuthSettings(BaseModel):
     """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
 
@@ -85,6 +113,8 @@ class Settings(BaseSettings):
 
     ranker: RankerSettings = Field(default_factory=RankerSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    peers: PeerSettings = Field(default_factory=PeerSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
     mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
