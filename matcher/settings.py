@@ -8,6 +8,7 @@ Defaults live here; a TOML file (``matcher.toml`` in the working directory, or t
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,16 @@ class Settings(BaseSettings):
 
     # App.
     language: str = "da"
+    # The app's "today": None means the last date in the data (the export's date), capped at today.
+    app_as_of: date | None = None
+    # Programme targets shown on the overview (DOMAIN.md): share in job, education, placement or
+    # small job within a year of enrolment, and citizens into ordinary job or education in two years.
+    target_share_in_activity: float = 0.45
+    target_hired_two_years: int = 2000
+    # Citizens living within this distance of Tingbjerg count as Tingbjerg on the overview.
+    tingbjerg_radius_km: float = 0.9
+    # Overview cells with fewer citizens than this are suppressed (small-cell privacy rule).
+    min_cell_size: int = 5
 
     @classmethod
     def settings_customise_sources(
