@@ -71,7 +71,8 @@ class Taxonomy:
             frame = frame.merge(da[["uri", "label_da"]], on="uri", how="left")
         else:
             frame["label_da"] = None
-        frame["label_da"] = frame["label_da"].where(frame["label_da"].notna(), None)
+        # object dtype: a string column would turn None back into NaN, which is truthy in label().
+        frame["label_da"] = frame["label_da"].astype(object).where(frame["label_da"].notna(), None)
         self.frame = frame.set_index("uri", drop=False)
         self.isco_groups = pd.read_csv(self.esco_dir / ISCO_FILE, dtype=str)
 
