@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # Embeddings: the name must stay configurable (a multilingual model can replace it).
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 64
+    # Shipped occupation-embedding caches; when it is not writable, new ones go under cache_dir.
+    embeddings_dir: Path = DATA_DIR / "embeddings"
 
     # Graded relevance for learning to rank (the contract's default); pending is not a label.
     gains: dict[str, int] = Field(
