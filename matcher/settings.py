@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     # Simulator defaults.
     sim_citizens: int = 10_000
     sim_seed: int = 2026
+    # The simulated programme runs sim_weeks weeks from sim_start (a Monday); the export is dated at the end.
+    sim_start: date = date(2022, 1, 3)
+    sim_weeks: int = 156
 
     # App.
     language: str = "da"
