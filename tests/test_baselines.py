@@ -25,7 +25,7 @@ def _uri(code: str) -> str:
     return load_taxonomy().by_isco(code)["uri"].iloc[0]
 
 
-def tiny_world(seed: int = 1) -> World:
+def signal_world(seed: int = 1) -> World:
     """60 citizens, 24 opportunities in 3 occupations; a referral succeeds mostly when the
     opportunity is in the citizen's wished occupation (the signal the peers should find)."""
     rng = np.random.default_rng(seed)
@@ -83,7 +83,7 @@ def tiny_world(seed: int = 1) -> World:
 
 
 def tiny_pairs(world: World, referrals: pd.DataFrame, seed: int = 2) -> Pairs:
-    """Logged referrals as pairs, with a noisy 'occ_sim_wish' feature and a pure-noise one."""
+    """Logged referrals as pairs, with a noisy 'wish_similarity' feature and a pure-noise one."""
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
         {
@@ -97,14 +97,14 @@ def tiny_pairs(world: World, referrals: pd.DataFrame, seed: int = 2) -> Pairs:
     wish = world.citizens.set_index("citizen_id")["job_wishes"].str[0].reindex(frame["citizen_id"]).to_numpy()
     occ = world.opportunities.set_index("opportunity_id")["occupation_uri"].reindex(frame["opportunity_id"]).to_numpy()
     features = pd.DataFrame(
-        {"occ_sim_wish": (wish == occ) * 0.6 + rng.normal(0, 0.1, len(frame)), "noise": rng.normal(size=len(frame))}
+        {"wish_similarity": (wish == occ) * 0.6 + rng.normal(0, 0.1, len(frame)), "noise": rng.normal(size=len(frame))}
     )
     return Pairs(frame, features, world)
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    world = tiny_world()
+    world = signal_world()
     cut = pd.Timestamp("2023-10-01")
     train_refs = world.referrals[world.referrals["proposed_on"] < cut]
     test_refs = world.referrals[world.referrals["proposed_on"] >= cut]
@@ -185,11 +185,11 @@ def test_caseworker_rule_puts_the_wish_first_then_the_nearest(tiny):
     assert np.array_equal(np.argsort(-scores[len(in_wish):]), np.argsort(minutes))
 
 
-def test_embedding_needs_an_occ_sim_feature(tiny):
+def test_embedding_needs_a_similarity_feature(tiny):
     _, _, test = tiny
     scores = EmbeddingRanker().score(test)
-    assert np.allclose(scores, test.features["occ_sim_wish"])
-    with pytest.raises(ValueError, match="occ_sim"):
+    assert np.allclose(scores, test.features["wish_similarity"])
+    with pytest.raises(ValueError, match="_similarity"):
         EmbeddingRanker().score(Pairs(test.frame, test.features[["noise"]], test.world))
 
 

@@ -119,20 +119,20 @@ class CaseworkerRuleRanker:
 
 
 class EmbeddingRanker:
-    """Embedding similarity alone: the best ``occ_sim*`` feature (citizen's occupations vs the
-    opportunity's, sentence embeddings of ESCO text)."""
+    """Embedding similarity alone: the larger of the citizen's wish and history similarity to the
+    opportunity's occupation (sentence embeddings of ESCO text; features ``*_similarity``)."""
 
     name = "embedding"
-    PREFIX = "occ_sim"
+    SUFFIX = "_similarity"
 
     def fit(self, train: Pairs) -> "EmbeddingRanker":
         return self
 
     def score(self, pairs: Pairs) -> np.ndarray:
-        cols = [c for c in pairs.features.columns if c.startswith(self.PREFIX)]
+        cols = [c for c in pairs.features.columns if c.endswith(self.SUFFIX)]
         if not cols:
             raise ValueError(
-                f"embedding ranker: no '{self.PREFIX}*' column in the features; it has {list(pairs.features.columns)}"
+                f"embedding ranker: no '*{self.SUFFIX}' column in the features; it has {list(pairs.features.columns)}"
             )
         return pairs.features[cols].astype(float).fillna(-1.0).max(axis=1).to_numpy()
 
