@@ -46,3 +46,111 @@ def small_world(small_engine):
     from matcher.world import World
 
     return World.from_db(small_engine)
+
+
+# ---- hand-made tiny world (features, ranker and service tests) ------------------------------
+
+KITCHEN_ASSISTANT = "http://data.europa.eu/esco/occupation/e1cf6897-158d-4b48-a39e-2a3a8cac216c"
+KITCHEN_PORTER = "http://data.europa.eu/esco/occupation/f756fdab-7726-4c48-bfcc-94ff8810fc08"
+WAREHOUSE_WORKER = "http://data.europa.eu/esco/occupation/bea705fe-06ac-4147-b8e0-6e8ac1208d8f"
+SHOP_ASSISTANT = "http://data.europa.eu/esco/occupation/0b15375e-dfdd-4047-9efb-096e0aaee7d2"
+
+
+def make_tiny_world():
+    """Three citizens, four opportunities, four referrals: small enough to check by hand."""
+    import pandas as pd
+
+    from matcher.world import World
+
+    d = pd.Timestamp
+    caseworkers = pd.DataFrame({"caseworker_id": ["cw1"], "name": ["Case Worker"], "team": ["A"], "role": ["caseworker"]})
+    citizens = pd.DataFrame(
+        {
+            "citizen_id": ["c1", "c2", "c3"],
+            "birth_year": [1980, 1970, 1990],
+            "gender": ["F", "M", "X"],
+            "home_postcode": ["2200", "2700", "2300"],
+            "home_lat": [55.697, 55.705, 55.652],
+            "home_lon": [12.542, 12.495, 12.593],
+            "origin": ["danish", "non_western", None],
+            "benefit": ["kontanthjaelp"] * 3,
+            "readiness": ["jobparat", "aktivitetsparat", "jobparat"],
+            "months_on_benefit": [40, 80, 12],
+            "education": ["primary", "none", "vocational"],
+            "danish_level": [2, 4, 1],
+            "barriers": [[], ["mental_health", "debt"], ["housing"]],
+            "job_wishes": [[KITCHEN_ASSISTANT], [], [WAREHOUSE_WORKER, SHOP_ASSISTANT]],
+            "max_hours_per_week": [30, None, 37],
+            "max_commute_minutes": [45, None, 30],
+            "has_drivers_license": [False, True, None],
+            "caseworker_id": ["cw1"] * 3,
+            "enrolled_on": [d("2022-01-01"), d("2022-06-01"), d("2023-01-01")],
+            "left_on": [pd.NaT, pd.NaT, d("2024-01-01")],
+            "candidate_search_consent": [True, False, True],
+            "notes": [None] * 3,
+        }
+    )
+    work_history = pd.DataFrame(
+        {
+            "citizen_id": ["c1", "c3"],
+            "occupation_uri": [KITCHEN_PORTER, WAREHOUSE_WORKER],
+            "start_on": [d("2019-01-01"), d("2023-08-01")],
+            "end_on": [d("2020-01-01"), pd.NaT],
+            "hours_per_week": [20, 37],
+        }
+    )
+    employers = pd.DataFrame(
+        {
+            "employer_id": ["e1", "e2"],
+            "name": ["Café Nørrebro", "Lager Glostrup"],
+            "industry": ["I", "H"],
+            "postcode": ["2200", "2600"],
+            "lat": [55.699, 55.666],
+            "lon": [12.545, 12.401],
+            "employees": [12, 300],
+            "social_agreement": [True, None],
+        }
+    )
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o2", "o3", "o4"],
+            "kind": ["small_job", "ordinary_job", "course", "company_placement"],
+            "employer_id": ["e1", "e2", None, "e1"],
+            "provider": [None, None, "AMU Hovedstaden", None],
+            "title": ["Køkkenhjælp", "Lagerarbejder", "Truckcertifikat", "Praktik i butik"],
+            "occupation_uri": [KITCHEN_ASSISTANT, WAREHOUSE_WORKER, None, SHOP_ASSISTANT],
+            "description": [None] * 4,
+            "skills": [["food hygiene"], [], ["operate forklift"], []],
+            "danish_required": [2, 3, 1, 1],
+            "hours_per_week": [15, 37, 30, 25],
+            "postcode": ["2200", "2600", "2500", "2200"],
+            "lat": [55.699, 55.666, 55.662, 55.699],
+            "lon": [12.545, 12.401, 12.504, 12.545],
+            "open_from": [d("2022-01-01"), d("2023-01-01"), d("2023-01-01"), d("2022-06-01")],
+            "open_until": [pd.NaT, pd.NaT, d("2023-12-31"), pd.NaT],
+            "capacity": [2, 1, 10, 1],
+            "weeks": [None, None, 3, 8],
+            "requires_drivers_license": [None, True, False, None],
+            "wage_per_hour": [140.0, 160.0, None, None],
+        }
+    )
+    referrals = pd.DataFrame(
+        {
+            "referral_id": ["r1", "r2", "r3", "r4"],
+            "citizen_id": ["c1", "c2", "c3", "c1"],
+            "opportunity_id": ["o4", "o1", "o1", "o2"],
+            "caseworker_id": ["cw1"] * 4,
+            "proposed_on": [d("2023-01-10"), d("2023-02-01"), d("2023-03-01"), d("2023-05-01")],
+            "outcome": ["completed", "declined", "hired", "pending"],
+            "outcome_on": [d("2023-03-01"), d("2023-02-05"), d("2023-06-01"), pd.NaT],
+            "source": ["import"] * 4,
+            "outcome_source": [None] * 4,
+        }
+    )
+    return World(caseworkers, citizens, work_history, employers, opportunities, referrals)
+
+
+@pytest.fixture
+def tiny_world():
+    """A fresh hand-made world (safe to modify) with three citizens and four opportunities."""
+    return make_tiny_world()

@@ -1,0 +1,144 @@
+"""The feature matrix: one row a (citizen, opportunity, as_of) pair, the columns ``FEATURES``.
+
+Every feature is computed from what was known at the pair's ``as_of``: work history started
+before it, referral outcomes recorded before it. Gender and origin are never read.
+
+Monotone constraints (``MONOTONE``): commute, Danish shortfall, hours over the citizen's
+maximum and a missing driving licence may only lower a score. The referral log is confounded
+(a caseworker proposes a far-away or demanding opening only when something else makes it
+worth it), so an unconstrained model can learn that distance "helps"; the constraints encode
+what caseworkers and citizens know and make the behavioural tests hold by construction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from matcher.features.commute import COMMUTE_FEATURES, commute_features
+from matcher.features.fit import FIT_FEATURES, barrier_flags, fit_features
+from matcher.features.history import HISTORY_FEATURES, history_features
+from matcher.features.occupation import OCCUPATION_FEATURES, OccupationSpace, occupation_features
+from matcher.features.skills import SKILL_FEATURES, SkillSpace, skill_features
+from matcher.taxonomy import Taxonomy, load_taxonomy
+from matcher.world import World
+
+FEATURES: list[str] = SKILL_FEATURES + OCCUPATION_FEATURES + COMMUTE_FEATURES + FIT_FEATURES + HISTORY_FEATURES
+
+# -1: the score may only fall as the feature rises (see the module docstring for why).
+MONOTONE: dict[str, int] = {
+    "commute_minutes": -1,
+    "commute_ratio": -1,
+    "commute_over_limit": -1,
+    "danish_gap": -1,
+    "danish_short": -1,
+    "hours_over": -1,
+    "licence_missing": -1,
+}
+
+# Never model inputs, whatever a future feature module does.
+PROTECTED = ("gender", "origin")
+
+PAIR_COLUMNS = ("citizen_id", "opportunity_id", "as_of")
+
+_CITIZEN_COLUMNS = [
+    "citizen_id", "home_lat", "home_lon", "max_commute_minutes", "danish_level", "max_hours_per_week",
+    "has_drivers_license", "readiness", "birth_year", "months_on_benefit", "education", "enrolled_on",
+]
+
+
+@lru_cache(maxsize=2)
+def _occupation_space(esco_dir: str) -> OccupationSpace:
+    return OccupationSpace(load_taxonomy(esco_dir))
+
+
+@dataclass
+class FeatureSpace:
+    """Per-world precomputations shared by every call: skill matrices, occupation vectors, tables.
+
+    Valid for the citizens, work history and opportunities it was built from; referrals are
+    always read from the world passed to :func:`build_features`, so one space serves every date.
+    """
+
+    taxonomy: Taxonomy
+    skills: SkillSpace
+    occupations: OccupationSpace
+    citizens: pd.DataFrame
+    opportunities: pd.DataFrame
+    _source: tuple
+
+    @classmethod
+    def of(cls, world: World) -> "FeatureSpace":
+        taxonomy = load_taxonomy()
+        citizens = world.citizens[_CITIZEN_COLUMNS].reset_index(drop=True)
+        citizens = pd.concat([citizens, barrier_flags(world.citizens.reset_index(drop=True))], axis=1)
+        employers = world.employers[["employer_id", "name", "social_agreement", "employees"]].rename(columns={"name": "employer_name"})
+        opportunities = world.opportunities.reset_index(drop=True).merge(employers, on="employer_id", how="left")
+        return cls(
+            taxonomy=taxonomy,
+            skills=SkillSpace(taxonomy, opportunities),
+            occupations=_occupation_space(str(taxonomy.esco_dir)),
+            citizens=citizens.set_index("citizen_id", drop=False),
+            opportunities=opportunities.set_index("opportunity_id", drop=False),
+            _source=(id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers)),
+        )
+
+    def serves(self, world: World) -> bool:
+        """Whether this space was built from the same citizen, opportunity and history tables."""
+        return self._source == (id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers))
+
+
+def check_pairs(world: World, pairs: pd.DataFrame) -> None:
+    """Clear errors for pairs that lack columns or name unknown citizens or opportunities."""
+    missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
+    if missing:
+        raise ValueError(f"pairs: missing column(s) {missing}; need {list(PAIR_COLUMNS)}")
+    if pairs["as_of"].isna().any():
+        raise ValueError(f"pairs.as_of: {int(pairs['as_of'].isna().sum())} row(s) have no date")
+    for column, table, key in (("citizen_id", world.citizens, "citizen_id"), ("opportunity_id", world.opportunities, "opportunity_id")):
+        unknown = ~pairs[column].isin(table[key])
+        if unknown.any():
+            raise ValueError(f"pairs.{column}: {int(unknown.sum())} unknown id(s), e.g. {pairs.loc[unknown, column].iloc[:3].tolist()}")
+
+
+def build_features(world: World, pairs: pd.DataFrame, space: FeatureSpace | None = None, details: dict | None = None) -> pd.DataFrame:
+    """The ``FEATURES`` matrix for ``pairs`` (``citizen_id``, ``opportunity_id``, ``as_of``), row-aligned.
+
+    ``space``: precomputations to reuse (rebuilt when it does not serve this world). ``details``:
+    when a dict is given, it receives per-pair context the reasons need (best-matching wish and
+    history occupation, commute limit, shared-skill rows).
+    """
+    check_pairs(world, pairs)
+    if space is None or not space.serves(world):
+        space = FeatureSpace.of(world)
+    p = pd.DataFrame(
+        {
+            "citizen_id": pairs["citizen_id"].to_numpy(),
+            "opportunity_id": pairs["opportunity_id"].to_numpy(),
+            "as_of": pd.to_datetime(pairs["as_of"]).to_numpy(dtype="datetime64[ns]"),
+        }
+    )
+    cit = space.citizens.loc[p["citizen_id"]].reset_index(drop=True)
+    opp = space.opportunities.loc[p["opportunity_id"]].reset_index(drop=True)
+
+    keys = p[["citizen_id", "as_of"]].drop_duplicates().reset_index(drop=True)
+    key_rows = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(p[["citizen_id", "as_of"]]))
+    citizen_skills = space.skills.citizen_matrix(world, keys)
+    opp_rows = space.skills.opportunity_index.get_indexer(p["opportunity_id"])
+
+    occ, best = occupation_features(space.occupations, world, p.assign(opportunity_uri=opp["occupation_uri"].to_numpy()))
+    parts = [
+        skill_features(citizen_skills, key_rows, space.skills.opportunities, opp_rows),
+        occ,
+        commute_features(cit["home_lat"], cit["home_lon"], opp["lat"], opp["lon"], cit["max_commute_minutes"]),
+        fit_features(cit, opp, p["as_of"]),
+        history_features(world, p).reset_index(drop=True),
+    ]
+    features = pd.concat([part.reset_index(drop=True) for part in parts], axis=1)[FEATURES].astype(float)
+    features.index = pairs.index
+    if details is not None:
+        details.update(best)
+        details.update(space=space, citizen_skills=citizen_skills, key_rows=key_rows, opp_rows=opp_rows)
+    return features
