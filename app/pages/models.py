@@ -1,0 +1,84 @@
+"""Data scientist: model versions with metrics, the champion, the evaluation report and its
+plots, feature importance, retraining in the background through the quality gate, promote and
+roll back."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from matcher import audit, registry
+from matcher.jobs import BackgroundJob
+
+user = ui.guard("models")
+engine = ui.engine()
+st.title(ui.t("models_title"))
+
+
+@st.cache_resource(show_spinner=False)
+def retrain_job() -> BackgroundJob:
+    return BackgroundJob()
+
+
+champion = registry.champion_metadata() or {}
+st.metric(ui.t("champion"), str(champion.get("version", "–")))
+versions = pd.DataFrame(registry.list_versions())
+if versions.empty:
+    st.info(ui.t("no_model"))
+else:
+    st.subheader(ui.t("versions"))
+    st.dataframe(versions, hide_index=True, key="versions_table")
+    importance = registry.feature_importance()
+    if importance is not None and len(importance):
+        st.subheader(ui.t("feature_importance"))
+        st.bar_chart(importance, horizontal=True)
+    a, b = st.columns(2)
+    with a:
+        version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), key="promote_version")
+        if st.button(ui.t("promote"), key="promote"):
+            registry.promote(version)
+            audit.record(engine, user, audit.PROMOTE, detail={"version": version})
+            st.success(ui.t("promoted", version=version))
+    with b:
+        if st.button(ui.t("rollback"), key="rollback"):
+            message = registry.rollback()
+            audit.record(engine, user, audit.ROLLBACK, detail={"result": str(message)})
+            st.success(str(message))
+
+st.subheader(ui.t("retrain"))
+job = retrain_job()
+
+
+def train(report):
+    from matcher.training import train_and_register
+
+    return train_and_register(engine, progress=report)
+
+
+if st.button(ui.t("retrain_start"), key="retrain", disabled=job.running):
+    if job.start(train):
+        audit.record(engine, user, audit.RETRAIN)
+
+
+@st.fragment(run_every=2)
+def progress() -> None:
+    if job.running:
+        st.progress(job.progress, text=job.message or ui.t("training"))
+    elif job.error:
+        st.error(job.error)
+    elif job.result is not None:
+        st.success(job.result.describe())
+
+
+progress()
+
+st.subheader(ui.t("evaluation"))
+report = Path(ui.settings().reports_dir) / "evaluation.md"
+if report.exists():
+    st.markdown(report.read_text(encoding="utf-8"))
+    for image in sorted(report.parent.glob("*.png")):
+        st.image(str(image), caption=image.stem)
+else:
+    st.info(ui.t("no_report"))

@@ -1,0 +1,102 @@
+"""What every page shares: the database engine, the signed-in user, the language, translations.
+
+Pages import this module (the main script's folder is on ``sys.path`` under ``streamlit run``
+and AppTest alike). Only Streamlit glue lives here; logic is in ``matcher``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from matcher import i18n
+from matcher.contract import OUTCOMES
+from matcher.access import AccessDenied, require_page
+from matcher.auth import SignedIn
+from matcher.db import make_engine
+from matcher.settings import get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str):
+    return make_engine(url)
+
+
+def engine():
+    """The engine for the configured database (MATCHER_DB_URL), one per URL and process."""
+    return _engine(get_settings().db_url)
+
+
+def lang() -> str:
+    """The chosen language ('da' by default)."""
+    return st.session_state.get("lang", get_settings().language)
+
+
+def t(key: str, **values) -> str:
+    """The label for ``key`` in the chosen language."""
+    return i18n.t(key, lang(), **values)
+
+
+def user() -> SignedIn | None:
+    return st.session_state.get("user")
+
+
+def guard(page: str) -> SignedIn:
+    """The signed-in user, or stop the page with an error when the role may not open it."""
+    current = user()
+    if current is None:
+        st.error(t("sign_in_first"))
+        st.stop()
+    try:
+        require_page(current, page)
+    except AccessDenied:
+        st.error(t("page_denied"))
+        st.stop()
+    return current
+
+
+def page_path(name: str) -> str:
+    """The file of a page, for st.switch_page."""
+    return str(Path(__file__).resolve().parent / "pages" / f"{name}.py")
+
+
+def kind(name: str) -> str:
+    """An opportunity kind's name in the chosen language."""
+    return i18n.kind_label(name, lang())
+
+
+def settings():
+    return get_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _matcher(url: str, version: str | None):
+    from matcher.service import Matcher
+
+    return Matcher.load(make_engine(url))
+
+
+def matcher():
+    """The recommender for the configured database, loaded once per champion model version;
+    None while no model has been trained."""
+    from matcher.registry import champion_metadata
+
+    meta = champion_metadata()
+    if not meta:
+        return None
+    return _matcher(get_settings().db_url, str(meta.get("version")))
+
+
+OUTCOME_SET = frozenset(OUTCOMES)
+
+
+@st.cache_resource(show_spinner=False, ttl=60)
+def _world(url: str):
+    from matcher.world import World
+
+    return World.from_db(make_engine(url))
+
+
+def world():
+    """The programme's data in memory, for aggregates (refreshed at most every minute)."""
+    return _world(get_settings().db_url)

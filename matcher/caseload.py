@@ -1,0 +1,358 @@
+"""A caseworker's day: the caseload, a citizen's profile and history, proposals and outcomes.
+
+Everything reads the database directly (not a cached World), so a proposal made a moment ago
+shows at once. "As of D" follows the contract: a citizen is in the caseload when active on D; an
+*active offer* is a referral that is unresolved on D (pending, or its outcome recorded after D),
+i.e. something real is under way. "Job from day one" means nobody should be without one.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from matcher import audit
+from matcher.access import AccessDenied, require_citizen, require_proposer
+from matcher.auth import SignedIn
+from matcher.contract import OUTCOMES
+from matcher.db import (
+    SOURCE_APP,
+    Citizen,
+    Employer,
+    Opportunity,
+    Referral,
+    WorkHistory,
+    session_scope,
+    utcnow,
+)
+from matcher.postcodes import district_of
+from matcher.settings import get_settings
+from matcher.taxonomy import load_taxonomy
+
+
+class ProposalRefused(ValueError):
+    """A proposal or an outcome that cannot be recorded; the message says why."""
+
+
+def app_date(engine: Engine) -> date:
+    """The app's "today": the setting, else the last date in the referrals, capped at today."""
+    configured = get_settings().app_as_of
+    if configured is not None:
+        return configured
+    with session_scope(engine) as s:
+        last = s.execute(
+            select(func.max(Referral.proposed_on), func.max(Referral.outcome_on)).where(
+                Referral.source != SOURCE_APP
+            )
+        ).one()
+    known = [d for d in last if d is not None]
+    return min(max(known), date.today()) if known else date.today()
+
+
+def _unresolved(referrals: pd.DataFrame, on: date) -> pd.Series:
+    """Referrals proposed on or before D whose outcome is unknown on D (the contract's rule)."""
+    d = pd.Timestamp(on)
+    proposed = pd.to_datetime(referrals["proposed_on"])
+    decided = pd.to_datetime(referrals["outcome_on"])
+    return (proposed <= d) & (decided.isna() | (decided > d))
+
+
+def caseload(engine: Engine, caseworker_id: str, on: date, search: str = "") -> pd.DataFrame:
+    """The caseworker's citizens active on D, those without an active offer first.
+
+    Columns: citizen_id, age, district, readiness, danish_level, months_on_benefit,
+    referrals, last_proposed_on, active_offer. ``search`` matches id or district, any case.
+    """
+    d = pd.Timestamp(on)
+    with engine.connect() as conn:
+        citizens = pd.read_sql(
+            select(
+                Citizen.citizen_id,
+                Citizen.birth_year,
+                Citizen.home_postcode,
+                Citizen.readiness,
+                Citizen.danish_level,
+                Citizen.months_on_benefit,
+                Citizen.enrolled_on,
+                Citizen.left_on,
+            ).where(Citizen.caseworker_id == caseworker_id),
+            conn,
+        )
+        referrals = pd.read_sql(
+            select(Referral.citizen_id, Referral.proposed_on, Referral.outcome_on)
+            .join(Citizen, Citizen.citizen_id == Referral.citizen_id)
+            .where(Citizen.caseworker_id == caseworker_id),
+            conn,
+        )
+    enrolled = pd.to_datetime(citizens["enrolled_on"])
+    left = pd.to_datetime(citizens["left_on"])
+    citizens = citizens[(enrolled <= d) & (left.isna() | (left > d))].copy()
+    referrals = referrals[pd.to_datetime(referrals["proposed_on"]) <= d]
+    active = referrals.loc[_unresolved(referrals, on), "citizen_id"].unique()
+    counts = referrals.groupby("citizen_id").agg(
+        referrals=("proposed_on", "size"), last_proposed_on=("proposed_on", "max")
+    )
+    frame = citizens.join(counts, on="citizen_id")
+    frame["referrals"] = frame["referrals"].fillna(0).astype(int)
+    frame["age"] = d.year - frame["birth_year"]
+    frame["district"] = frame["home_postcode"].map(district_of)
+    frame["active_offer"] = frame["citizen_id"].isin(active)
+    if search.strip():
+        needle = search.strip().lower()
+        hit = frame["citizen_id"].str.lower().str.contains(needle, regex=False) | frame[
+            "district"
+        ].str.lower().str.contains(needle, regex=False)
+        frame = frame[hit]
+    columns = [
+        "citizen_id", "age", "district", "readiness", "danish_level", "months_on_benefit",
+        "referrals", "last_proposed_on", "active_offer",
+    ]
+    return frame.sort_values(["active_offer", "citizen_id"])[columns].reset_index(drop=True)
+
+
+@dataclass
+class Profile:
+    """What a caseworker sees at the top of a citizen's page."""
+
+    citizen_id: str
+    age: int
+    district: str
+    postcode: str
+    home_lat: float
+    home_lon: float
+    benefit: str
+    readiness: str
+    months_on_benefit: int
+    education: str
+    danish_level: int
+    barriers: list[str]
+    wishes: list[str]
+    experience: list[str]
+    max_hours_per_week: int | None
+    max_commute_minutes: int | None
+    has_drivers_license: bool | None
+    candidate_search_consent: bool
+    notes: str | None
+    caseworker_id: str
+    wish_uris: list[str] = field(default_factory=list)
+
+
+def _labels(uris: list[str]) -> list[str]:
+    taxonomy = load_taxonomy()
+    return [taxonomy.label(u) for u in uris if u]
+
+
+def profile(engine: Engine, citizen_id: str, on: date) -> Profile:
+    """The citizen's profile: pseudonymous id, situation, barriers, wishes in Danish, experience."""
+    from matcher.postcodes import centroid
+
+    with session_scope(engine) as s:
+        c = s.get(Citizen, citizen_id)
+        if c is None:
+            raise KeyError(f"citizen {citizen_id!r} does not exist")
+        experience = s.scalars(
+            select(WorkHistory.occupation_uri)
+            .where(WorkHistory.citizen_id == citizen_id)
+            .order_by(WorkHistory.start_on.desc())
+        ).all()
+    lat, lon = (c.home_lat, c.home_lon) if c.home_lat is not None else centroid(c.home_postcode)
+    return Profile(
+        citizen_id=c.citizen_id,
+        age=on.year - c.birth_year,
+        district=district_of(c.home_postcode),
+        postcode=c.home_postcode,
+        home_lat=float(lat),
+        home_lon=float(lon),
+        benefit=c.benefit,
+        readiness=c.readiness,
+        months_on_benefit=c.months_on_benefit,
+        education=c.education,
+        danish_level=c.danish_level,
+        barriers=list(c.barriers or []),
+        wishes=_labels(list(c.job_wishes or [])),
+        experience=list(dict.fromkeys(_labels(list(experience)))),
+        max_hours_per_week=c.max_hours_per_week,
+        max_commute_minutes=c.max_commute_minutes,
+        has_drivers_license=c.has_drivers_license,
+        candidate_search_consent=bool(c.candidate_search_consent),
+        notes=c.notes,
+        caseworker_id=c.caseworker_id,
+        wish_uris=list(c.job_wishes or []),
+    )
+
+
+def open_citizen(engine: Engine, user: SignedIn, citizen_id: str, on: date) -> Profile:
+    """The profile for the citizen's own caseworker, audited; a refusal is audited too."""
+    try:
+        require_citizen(engine, user, citizen_id)
+    except AccessDenied as denied:
+        audit.record(engine, user, audit.ACCESS_DENIED, citizen_id=citizen_id, detail={"why": str(denied)})
+        raise
+    audit.record(engine, user, audit.OPEN_CITIZEN, citizen_id=citizen_id)
+    return profile(engine, citizen_id, on)
+
+
+def history(engine: Engine, citizen_id: str) -> pd.DataFrame:
+    """The citizen's referrals, newest first, with what was proposed and where."""
+    q = (
+        select(
+            Referral.referral_id,
+            Referral.proposed_on,
+            Opportunity.kind,
+            Opportunity.title,
+            func.coalesce(Employer.name, Opportunity.provider).label("place"),
+            Referral.outcome,
+            Referral.outcome_on,
+            Referral.source,
+            Referral.outcome_source,
+            Referral.opportunity_id,
+        )
+        .join(Opportunity, Opportunity.opportunity_id == Referral.opportunity_id)
+        .outerjoin(Employer, Employer.employer_id == Opportunity.employer_id)
+        .where(Referral.citizen_id == citizen_id)
+        .order_by(Referral.proposed_on.desc(), Referral.referral_id.desc())
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(q, conn)
+
+
+def free_capacity(engine: Engine, opportunity_id: str, on: date) -> int:
+    """Capacity minus the referrals to the opportunity still unresolved on D."""
+    with session_scope(engine) as s:
+        opp = s.get(Opportunity, opportunity_id)
+        if opp is None:
+            raise KeyError(f"opportunity {opportunity_id!r} does not exist")
+        taken = s.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.opportunity_id == opportunity_id,
+                Referral.proposed_on <= on,
+                (Referral.outcome_on.is_(None)) | (Referral.outcome_on > on),
+            )
+        )
+    return int(opp.capacity - taken)
+
+
+def propose(
+    engine: Engine,
+    user: SignedIn,
+    citizen_id: str,
+    opportunity_id: str,
+    on: date,
+    detail: dict | None = None,
+) -> str:
+    """Record a proposal: ONE pending referral (source 'app') and ONE audit entry, together.
+
+    Refused when the user may not propose for the citizen, the opportunity is not open on D,
+    has no free capacity, or the citizen already has an unresolved referral to it.
+    """
+    require_proposer(engine, user, citizen_id)
+    if not user.caseworker_id:
+        raise ProposalRefused(f"user {user.username!r} is not linked to a caseworker_id")
+    if free_capacity(engine, opportunity_id, on) <= 0:
+        raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}")
+    with session_scope(engine) as s:
+        opp = s.get(Opportunity, opportunity_id)
+        if opp.open_from > on or (opp.open_until is not None and opp.open_until <= on):
+            raise ProposalRefused(f"opportunity {opportunity_id!r} is not open on {on}")
+        duplicate = s.scalar(
+            select(Referral.referral_id).where(
+                Referral.citizen_id == citizen_id,
+                Referral.opportunity_id == opportunity_id,
+                Referral.outcome == "pending",
+            )
+        )
+        if duplicate:
+            raise ProposalRefused(
+                f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}"
+            )
+        referral_id = f"APP-{uuid.uuid4().hex[:12]}"
+        s.add(
+            Referral(
+                referral_id=referral_id,
+                citizen_id=citizen_id,
+                opportunity_id=opportunity_id,
+                caseworker_id=user.caseworker_id,
+                proposed_on=on,
+                outcome="pending",
+                source=SOURCE_APP,
+                recorded_by=user.username,
+                recorded_at=utcnow(),
+            )
+        )
+        audit.write(
+            s, user, audit.PROPOSE, citizen_id, opportunity_id,
+            {"referral_id": referral_id, "kind": opp.kind, **(detail or {})},
+        )
+    return referral_id
+
+
+def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: str, on: date) -> None:
+    """Enter an outcome for a referral (outcome_source 'app'), audited in the same transaction."""
+    if outcome not in OUTCOMES or outcome == "pending":
+        raise ProposalRefused(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES[1:])}")
+    with session_scope(engine) as s:
+        referral = s.get(Referral, referral_id)
+        if referral is None:
+            raise ProposalRefused(f"referral {referral_id!r} does not exist")
+        citizen_id = referral.citizen_id
+    require_citizen(engine, user, citizen_id)
+    with session_scope(engine) as s:
+        referral = s.get(Referral, referral_id)
+        if on < referral.proposed_on:
+            raise ProposalRefused(
+                f"outcome date {on} is before the referral was proposed ({referral.proposed_on})"
+            )
+        before = referral.outcome
+        referral.outcome = outcome
+        referral.outcome_on = on
+        referral.outcome_source = SOURCE_APP
+        referral.recorded_by = user.username
+        referral.recorded_at = utcnow()
+        audit.write(
+            s, user, audit.RECORD_OUTCOME, citizen_id, referral.opportunity_id,
+            {"referral_id": referral_id, "outcome": outcome, "before": before, "outcome_on": on.isoformat()},
+        )
+
+
+def suggestions_table(suggestions: list, lang: str, already: set[str] | frozenset = frozenset()) -> pd.DataFrame:
+    """Suggestions as rows in rank order (leaving out opportunities with a pending referral),
+    with the reasons in the chosen language joined into one line; kinds in order of their best."""
+    columns = ["rank", "opportunity_id", "kind", "title", "place", "score", "commute_minutes", "reasons", "lat", "lon"]
+    rows = [
+        {
+            "opportunity_id": s.opportunity_id,
+            "kind": s.kind,
+            "title": s.title,
+            "place": s.place,
+            "score": float(s.score),
+            "commute_minutes": float(s.commute_minutes),
+            "reasons": "; ".join(s.reasons_en if lang == "en" else s.reasons_da),
+            "lat": float(s.lat),
+            "lon": float(s.lon),
+        }
+        for s in suggestions
+        if s.opportunity_id not in already
+    ]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable")
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    return frame[columns].reset_index(drop=True)
+
+
+HOME_COLOR = "#d62728"
+PLACE_COLOR = "#1f77b4"
+
+
+def map_points(p: Profile, suggestions: pd.DataFrame) -> pd.DataFrame:
+    """Home (red, larger) and the suggested places (blue) as lat, lon, color, size rows."""
+    home = pd.DataFrame({"lat": [p.home_lat], "lon": [p.home_lon], "color": [HOME_COLOR], "size": [120.0]})
+    places = suggestions[["lat", "lon"]].assign(color=PLACE_COLOR, size=60.0)
+    return pd.concat([home, places], ignore_index=True)

@@ -1,0 +1,118 @@
+"""The employer liaison's view: employers with open openings, and candidates limited to what a
+liaison may see (``matcher.access.LIAISON_FIELDS``), consenting citizens only."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from matcher.access import LIAISON_FIELDS
+from matcher.caseload import _unresolved
+from matcher.db import Citizen, Employer, Opportunity, Referral, WorkHistory
+from matcher.postcodes import district_of
+from matcher.taxonomy import load_taxonomy
+
+
+def openings(engine: Engine, on: date, employer_id: str | None = None) -> pd.DataFrame:
+    """Opportunities at employers open on D, with ``free_capacity`` (courses and educations are
+    not an employer's openings and are left out)."""
+    q = (
+        select(
+            Opportunity.opportunity_id,
+            Opportunity.kind,
+            Opportunity.title,
+            Opportunity.employer_id,
+            Employer.name.label("employer"),
+            Opportunity.postcode,
+            Opportunity.hours_per_week,
+            Opportunity.danish_required,
+            Opportunity.capacity,
+            Opportunity.open_from,
+            Opportunity.open_until,
+        )
+        .join(Employer, Employer.employer_id == Opportunity.employer_id)
+        .where(Opportunity.open_from <= on)
+        .where((Opportunity.open_until.is_(None)) | (Opportunity.open_until > on))
+    )
+    if employer_id:
+        q = q.where(Opportunity.employer_id == employer_id)
+    with engine.connect() as conn:
+        opps = pd.read_sql(q, conn)
+        refs = pd.read_sql(
+            select(Referral.opportunity_id, Referral.proposed_on, Referral.outcome_on).where(
+                Referral.opportunity_id.in_(opps["opportunity_id"].tolist())
+            ),
+            conn,
+        )
+    taken = refs[_unresolved(refs, on)].groupby("opportunity_id").size()
+    opps["free_capacity"] = opps["capacity"] - opps["opportunity_id"].map(taken).fillna(0).astype(int)
+    opps["district"] = opps["postcode"].map(district_of)
+    return opps.sort_values(["employer", "title"]).reset_index(drop=True)
+
+
+def employers_with_openings(engine: Engine, on: date) -> pd.DataFrame:
+    """Employers with at least one opening on D: id, name, openings, free places."""
+    opps = openings(engine, on)
+    return (
+        opps.groupby(["employer_id", "employer"], as_index=False)
+        .agg(openings=("opportunity_id", "size"), free_places=("free_capacity", "sum"))
+        .sort_values("employer")
+        .reset_index(drop=True)
+    )
+
+
+def candidate_facts(engine: Engine, citizen_ids: list[str]) -> pd.DataFrame:
+    """The liaison's facts about candidates, consenting citizens only, nothing beyond
+    ``LIAISON_FIELDS`` (experience and wishes as Danish occupation labels)."""
+    with engine.connect() as conn:
+        citizens = pd.read_sql(
+            select(
+                Citizen.citizen_id,
+                Citizen.home_postcode,
+                Citizen.danish_level,
+                Citizen.education,
+                Citizen.readiness,
+                Citizen.has_drivers_license,
+                Citizen.max_hours_per_week,
+                Citizen.job_wishes,
+            ).where(Citizen.citizen_id.in_(citizen_ids), Citizen.candidate_search_consent.is_(True)),
+            conn,
+        )
+        work = pd.read_sql(
+            select(WorkHistory.citizen_id, WorkHistory.occupation_uri).where(
+                WorkHistory.citizen_id.in_(citizens["citizen_id"].tolist())
+            ),
+            conn,
+        )
+    taxonomy = load_taxonomy()
+    work["label"] = work["occupation_uri"].map(taxonomy.label)
+    experience = work.groupby("citizen_id")["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    citizens["district"] = citizens["home_postcode"].map(district_of)
+    citizens["experience"] = citizens["citizen_id"].map(experience).fillna("")
+    citizens["wishes"] = citizens["job_wishes"].map(
+        lambda uris: ", ".join(taxonomy.label(u) for u in (uris or []))
+    )
+    return citizens[list(LIAISON_FIELDS)].reset_index(drop=True)
+
+
+def candidates_table(engine: Engine, suggestions: list, lang: str) -> pd.DataFrame:
+    """Ranked candidates for one opening: score, commute, reasons and the liaison's facts.
+
+    A candidate who has not consented is dropped here even if the recommender returned them, so
+    the rule holds whatever the recommender does.
+    """
+    ranked = pd.DataFrame(
+        {
+            "citizen_id": [s.citizen_id for s in suggestions],
+            "score": [float(s.score) for s in suggestions],
+            "commute_minutes": [float(s.commute_minutes) for s in suggestions],
+            "reasons": ["; ".join(s.reasons_en if lang == "en" else s.reasons_da) for s in suggestions],
+        }
+    )
+    facts = candidate_facts(engine, ranked["citizen_id"].tolist())
+    table = ranked.merge(facts, on="citizen_id", how="inner").sort_values("score", ascending=False)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table.reset_index(drop=True)
