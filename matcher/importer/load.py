@@ -206,7 +206,7 @@ def _replace_work_history(conn: Connection, new: pd.DataFrame, old: pd.DataFrame
     """Each exported citizen's work history becomes the export's; unchanged ones are left alone."""
     counts = result.counts["work_history"]
     old = old[old["citizen_id"].isin(citizens)]
-    both = _signature(old).join(_signature(new), how="outer", lsuffix="_old", rsuffix="_new")
+    both = _signature(old).join(_signature(new), how="outer", suffixes=("_old", "_new"))
     same = (both["h_old"] == both["h_new"]) & (both["n_old"] == both["n_new"])
     changed = set(both.index[~same.fillna(False)])
     stale = old[old["citizen_id"].isin(changed)]

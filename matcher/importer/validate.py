@@ -57,11 +57,14 @@ class _Problems:
         t_rank = TABLE_ORDER.index(table)
         c_rank = _column_rank(table, column)
         texts = [messages] * len(rows) if isinstance(messages, str) else list(messages)
+        start = len(self._items)
         self._items.extend(
-            (t_rank, int(r), c_rank, problem(table, int(r), column, m)) for r, m in zip(rows, texts)
+            (t_rank, int(r), c_rank, start + i, problem(table, int(r), column, m))
+            for i, (r, m) in enumerate(zip(rows, texts))
         )
 
     def sorted(self) -> list[str]:
+        # Within one cell, problems keep the order they were found in (type before reference).
         return [text for *_, text in sorted(self._items)]
 
 
@@ -71,8 +74,10 @@ def _column_rank(table: str, column: str) -> int:
 
 
 def _shown(values: pd.Series) -> pd.Series:
-    """Bad values as the message quotes them: repr, cut short."""
-    return values.map(lambda v: repr(v if len(str(v)) <= MAX_SHOWN else str(v)[:MAX_SHOWN] + "…"))
+    """Bad values as the message quotes them: repr, cut short, and never a CPR-shaped value."""
+    shown = values.map(lambda v: repr(v if len(str(v)) <= MAX_SHOWN else str(v)[:MAX_SHOWN] + "…"))
+    cpr = values.astype("string").str.fullmatch(CPR_SHAPE).fillna(False).to_numpy(dtype=bool)
+    return shown.where(~cpr, "(a CPR-shaped value, not repeated here)")
 
 
 def _number(value: float | None) -> str:
@@ -267,6 +272,8 @@ def _check_references(spec: Table, frame: pd.DataFrame, tables: dict[str, pd.Dat
         if target not in tables:
             continue  # the missing table is reported already
         values = frame[column.name]
-        bad = values.notna() & ~values.isin(tables[target][target_column].dropna())
+        # A CPR-shaped value is reported as such already; it is no use looking it up as well.
+        cpr = values.str.fullmatch(CPR_SHAPE).fillna(False)
+        bad = values.notna() & ~cpr & ~values.isin(tables[target][target_column].dropna())
         found.add(spec.name, column.name, frame.index[bad.fillna(False)],
                   _shown(values[bad.fillna(False)].astype(object)) + f" is not a {target_column} in {target}")
