@@ -1,0 +1,335 @@
+"""The LightGBM ranker against its peers on a time split, as one report.
+
+At the split date T every ranker is trained on the referrals proposed before T with the outcomes
+known before T, and tested two ways:
+
+* logged: the referrals proposed on or after T with a recorded outcome, ranked within each query
+  (citizen × proposal date): NDCG@5, NDCG@10, MAP@10, recall@10;
+* against the simulator's truth (a simulated world's ``_truth/``): for a seeded sample of citizens
+  active at T, every opportunity open at T with free capacity and not yet proposed to them; each
+  model's top k is worth the truth's expected successes, divided by the best possible top k's
+  (oracle ratio@k); coverage@10 is the share of sampled citizens with at least
+  ``min_feasible_suggestions`` feasible opportunities in the model's top 10.
+
+Everything the models see is the world as known at T.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher import metrics
+from matcher.models.base import Pairs, Ranker
+from matcher.models.baselines import success_gain
+from matcher.settings import get_settings
+from matcher.world import World
+
+KS = (5, 10)
+
+
+# ---- the split and the data ----------------------------------------------------------------
+
+
+def split_date(world: World, fraction: float | None = None) -> pd.Timestamp:
+    """The date at ``fraction`` of the referral history (by proposal date)."""
+    fraction = get_settings().evaluation.split_fraction if fraction is None else fraction
+    proposed = world.referrals["proposed_on"].dropna()
+    if proposed.empty:
+        raise ValueError("evaluation: the database holds no referrals; import a folder with a referral history first")
+    return pd.Timestamp(proposed.quantile(fraction)).normalize()
+
+
+def data_fingerprint(world: World) -> str:
+    """A short hash of every table's content: the same data, the same fingerprint."""
+    digest = hashlib.sha256()
+    for name in ("citizens", "work_history", "employers", "opportunities", "referrals"):
+        frame = getattr(world, name)
+        # List cells do not hash; their text form does, and is just as distinctive.
+        frame = frame.apply(lambda col: col.map(str) if col.dtype == object else col)
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def all_rankers() -> list[Ranker]:
+    """The LightGBM ranker first, then every peer, each with the settings' seeds."""
+    from matcher.models.als import ALSRanker
+    from matcher.models.baselines import (
+        CaseworkerRuleRanker,
+        EmbeddingRanker,
+        LogisticRanker,
+        PopularityRanker,
+        RandomRanker,
+    )
+    from matcher.models.lgbm import LightGBMRanker
+    from matcher.models.lightfm_peer import LightFMRanker
+
+    return [
+        LightGBMRanker(),
+        RandomRanker(),
+        PopularityRanker(),
+        CaseworkerRuleRanker(),
+        EmbeddingRanker(),
+        LogisticRanker(),
+        LightFMRanker(),
+        ALSRanker(),
+    ]
+
+
+def labelled_pairs(world: World, start: pd.Timestamp | None, end: pd.Timestamp) -> pd.DataFrame:
+    """Referrals proposed in [start, end) with an outcome known before ``end``, as labelled pairs."""
+    from matcher.labels import training_pairs
+
+    frame = training_pairs(world, end)
+    if start is not None:
+        frame = frame[pd.to_datetime(frame["as_of"]) >= start]
+    return frame.reset_index(drop=True)
+
+
+def make_pairs(world: World, frame: pd.DataFrame, space=None) -> Pairs:
+    """Pairs with their feature matrix built from ``world`` (the world as known at the cutoff)."""
+    from matcher.features.build import build_features
+
+    return Pairs(frame.reset_index(drop=True), build_features(world, frame.reset_index(drop=True), space=space), world)
+
+
+def truth_candidates(world: World, at: pd.Timestamp, n_citizens: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of citizens active at ``at`` × every candidate opportunity for each,
+    with the candidates module's ``feasible`` flag."""
+    from matcher.features.candidates import candidate_pairs
+
+    active = world.active_citizens(at)["citizen_id"]
+    sample = active.sample(n=min(n_citizens, len(active)), random_state=seed).sort_values()
+    frame = candidate_pairs(world, sample.to_numpy(), at)
+    frame["as_of"] = at
+    frame["query_id"] = frame["citizen_id"]
+    return frame.reset_index(drop=True)
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+
+@dataclass
+class EvaluationReport:
+    """Every model side by side from one run, with the split, sizes and provenance."""
+
+    split: date
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    sizes: dict[str, int]
+    fingerprint: str
+    seeds: dict[str, int]
+    wall_seconds: float
+    report_path: Path | None = None
+    plots: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        """The report as Markdown (what ``reports/evaluation.md`` holds)."""
+        lines = [
+            "# Evaluation: LightGBM ranker against its peers",
+            "",
+            f"- split date T: **{self.split.isoformat()}** (train: proposed before T, outcomes known before T; "
+            "test: proposed on/after T)",
+            f"- data fingerprint: `{self.fingerprint}`",
+            "- seeds: " + ", ".join(f"{k}={v}" for k, v in self.seeds.items()),
+            "- sizes: " + ", ".join(f"{k}={v:,}" for k, v in self.sizes.items()),
+            f"- wall time of the run: {self.wall_seconds:.0f} s",
+            "",
+            "## Results",
+            "",
+            _markdown_table(self.table),
+            "",
+            "Logged metrics rank each test query's logged referrals (gain: "
+            + ", ".join(f"{k}={v}" for k, v in get_settings().gains.items())
+            + "; relevant for MAP/recall: a success). Queries without a relevant referral are left out. "
+            "Oracle ratio@k = expected successes (simulator's truth) of the model's top k over the best "
+            "possible top k, summed over the sampled citizens. Coverage@10 = share of sampled citizens with "
+            f"at least {get_settings().min_feasible_suggestions} feasible opportunities in the model's top 10.",
+            "",
+        ]
+        if self.plots:
+            lines += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in self.plots] + [""]
+        if self.notes:
+            lines += ["## Notes", ""] + [f"- {n}" for n in self.notes] + [""]
+        return "\n".join(lines)
+
+    def describe(self) -> str:
+        """A short text summary for the command line."""
+        text = [
+            f"split {self.split.isoformat()}, fingerprint {self.fingerprint}, {self.wall_seconds:.0f} s",
+            self.table.round(3).to_string(),
+        ]
+        text += self.notes
+        if self.report_path:
+            text.append(f"report: {self.report_path}")
+        return "\n".join(text)
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    cols = ["model"] + list(table.columns)
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for name, row in table.iterrows():
+        cells = [name] + ["" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    metrics_to_plot = [m for m in ("oracle_ratio@10", "ndcg@10") if m in table and table[m].notna().any()]
+    if metrics_to_plot:
+        fig, axes = plt.subplots(1, len(metrics_to_plot), figsize=(5 * len(metrics_to_plot), 4), squeeze=False)
+        for ax, metric in zip(axes[0], metrics_to_plot):
+            values = table[metric].sort_values()
+            ax.barh(values.index, values.to_numpy(), color=["C1" if n == "lightgbm" else "C0" for n in values.index])
+            ax.set_title(metric)
+            ax.set_xlim(0, 1)
+        fig.tight_layout()
+        paths.append(out_dir / "evaluation_models.png")
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    if not curves.empty:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name in curves.columns:
+            ax.plot(curves.index, curves[name], label=name, lw=2.5 if name == "lightgbm" else 1.2)
+        ax.set_xlabel("k")
+        ax.set_ylabel("oracle ratio@k")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        paths.append(out_dir / "evaluation_oracle_curve.png")
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    return paths
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+
+def _truth_dir(truth_dir: Path | None) -> Path | None:
+    """The folder whose ``_truth/`` to use: the given one, else the settings' world if it has one."""
+    for candidate in (truth_dir, get_settings().world_dir):
+        if candidate is not None and (Path(candidate) / "_truth").is_dir():
+            return Path(candidate)
+    if truth_dir is not None:
+        raise FileNotFoundError(f"evaluation: {truth_dir} has no _truth/ folder (only simulated worlds have one)")
+    return None
+
+
+def _logged_metrics(frame: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[str, float]:
+    scored = frame.assign(score=scores)
+    return {
+        "ndcg@5": metrics.ndcg_at_k(scored, 5, seed),
+        "ndcg@10": metrics.ndcg_at_k(scored, 10, seed),
+        "map@10": metrics.map_at_k(scored, 10, success_gain(), seed),
+        "recall@10": metrics.recall_at_k(scored, 10, success_gain(), seed),
+    }
+
+
+def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | None = None) -> EvaluationReport:
+    """Train every ranker before the split date, test each on the same data, write the report.
+
+    ``as_of``: the split date T (default: at the settings' fraction of the referral history).
+    ``truth_dir``: a simulated world folder with ``_truth/`` (default: the settings' world_dir if
+    it has one); without one, only the logged metrics are reported.
+    """
+    started = time.perf_counter()
+    settings = get_settings()
+    ev = settings.evaluation
+    world = World.from_db(engine)
+    split = pd.Timestamp(as_of) if as_of is not None else split_date(world)
+    known = world.as_of(split)
+
+    from matcher.features.build import FeatureSpace
+
+    space = FeatureSpace.of(known)
+    train_frame = labelled_pairs(world, None, split)
+    end = world.referrals["proposed_on"].max() + pd.Timedelta(days=1)
+    outcome_end = max(end, world.referrals["outcome_on"].max() + pd.Timedelta(days=1))
+    test_frame = labelled_pairs(world, split, outcome_end)
+    if train_frame.empty or test_frame.empty:
+        raise ValueError(
+            f"evaluation: split {split.date()} leaves {len(train_frame)} training and {len(test_frame)} test "
+            "referrals with outcomes; choose a date inside the referral history"
+        )
+    train = make_pairs(known, train_frame, space)
+    test = make_pairs(known, test_frame, space)
+
+    truth_folder = _truth_dir(truth_dir)
+    truth_pairs, probability = None, None
+    if truth_folder is not None:
+        from matcher.simulate.truth import Truth
+
+        cand = truth_candidates(known, split, ev.truth_sample_citizens, ev.seed)
+        truth_pairs = make_pairs(known, cand, space)
+        probability = Truth.load(truth_folder).success_probability(cand[["citizen_id", "opportunity_id", "as_of"]])
+
+    rows, curves = {}, {}
+    ks = range(1, ev.curve_max_k + 1)
+    for ranker in all_rankers():
+        t0 = time.perf_counter()
+        ranker.fit(train)
+        fit_s = time.perf_counter() - t0
+        row = _logged_metrics(test.frame, ranker.score(test), ev.seed)
+        if truth_pairs is not None:
+            scored = truth_pairs.frame.assign(score=ranker.score(truth_pairs), probability=probability)
+            curve = metrics.oracle_ratio_curve(scored, ks, ev.seed)
+            curves[ranker.name] = curve
+            row["oracle_ratio@5"] = curve.loc[5]
+            row["oracle_ratio@10"] = curve.loc[10]
+            top = scored[metrics.rank_within(scored["query_id"], scored["score"].to_numpy(), ev.seed) <= 10]
+            row["coverage@10"] = metrics.coverage(
+                top[top["feasible"]], truth_pairs.frame["citizen_id"], settings.min_feasible_suggestions
+            )
+        row["fit_s"] = fit_s
+        rows[ranker.name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+
+    sizes = {
+        "train_pairs": len(train_frame),
+        "train_queries": int(train_frame["query_id"].nunique()),
+        "test_pairs": len(test_frame),
+        "test_queries": int(test_frame["query_id"].nunique()),
+        "test_queries_with_success": int(test_frame.loc[test_frame["gain"] >= success_gain(), "query_id"].nunique()),
+        "test_queries_with_2plus_referrals": int((test_frame.groupby("query_id").size() >= 2).sum()),
+    }
+    notes = []
+    if truth_pairs is not None:
+        sizes["truth_citizens"] = int(truth_pairs.frame["citizen_id"].nunique())
+        sizes["truth_pairs"] = len(truth_pairs)
+        ceiling = metrics.coverage(
+            truth_pairs.frame[truth_pairs.frame["feasible"]], truth_pairs.frame["citizen_id"], settings.min_feasible_suggestions
+        )
+        notes.append(f"coverage ceiling (citizens with ≥{settings.min_feasible_suggestions} feasible candidates at all): {ceiling:.3f}")
+    else:
+        notes.append("no _truth/ folder: oracle ratio and coverage need a simulated world")
+    report = EvaluationReport(
+        split=split.date(),
+        table=table,
+        curves=pd.DataFrame(curves),
+        sizes=sizes,
+        fingerprint=data_fingerprint(world),
+        seeds={"evaluation": ev.seed, "peers": settings.peers.seed, "tie_break": ev.seed},
+        wall_seconds=0.0,
+        notes=notes,
+    )
+    out_dir = Path(settings.reports_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report.plots = _plot(table, report.curves, out_dir)
+    report.wall_seconds = time.perf_counter() - started
+    report.report_path = out_dir / "evaluation.md"
+    report.report_path.write_text(report.markdown(), encoding="utf-8")
+    return report
