@@ -154,3 +154,20 @@ def make_tiny_world():
 def tiny_world():
     """A fresh hand-made world (safe to modify) with three citizens and four opportunities."""
     return make_tiny_world()
+
+
+# ---- the importer's hand-written export in a fresh database (app, caseload, access tests) ----
+
+EXPORT_FIXTURE = Path(__file__).parent / "fixtures" / "valid_export"
+
+
+@pytest.fixture
+def export_engine(tmp_path):
+    """A fresh SQLite database (safe to write) with tests/fixtures/valid_export imported:
+    caseworkers cw01 (citizens P0001 consenting, P0009 not) and cw03 (P0002, P0007), liaison cw08."""
+    from matcher.db import make_engine
+    from matcher.importer import import_folder
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'export.db'}")
+    import_folder(EXPORT_FIXTURE, engine)
+    return engine
