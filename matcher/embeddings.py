@@ -90,7 +90,9 @@ def encode(texts: list[str], model_name: str | None = None) -> np.ndarray:
         raise TypeError("encode() takes a list of strings")
     model = load_model(resolve_model_name(model_name))
     if not texts:
-        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+        # sentence-transformers renamed the method in 5.x; keep older 3.x/4.x working too.
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return np.zeros((0, dimension()), dtype=np.float32)
     vectors = model.encode(
         list(texts),
         batch_size=get_settings().embedding_batch_size,
