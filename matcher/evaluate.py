@@ -101,16 +101,15 @@ def make_pairs(world: World, frame: pd.DataFrame, space=None) -> Pairs:
 
 
 def truth_candidates(world: World, at: pd.Timestamp, n_citizens: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of citizens active at ``at`` × every candidate opportunity for each,
-    with the candidates module's ``feasible`` flag."""
-    from matcher.features.candidates import candidate_pairs
+    """A seeded sample of citizens active at ``at`` × every opportunity suggestable to each then
+    (open, free capacity, not already proposed to them: the candidates module's rule)."""
+    from matcher.features.candidates import candidate_pairs, suggestable
 
     active = world.active_citizens(at)["citizen_id"]
     sample = active.sample(n=min(n_citizens, len(active)), random_state=seed).sort_values()
-    frame = candidate_pairs(world, sample.to_numpy(), at)
-    frame["as_of"] = at
+    frame = candidate_pairs(world, sample.to_numpy(), suggestable(world, at)["opportunity_id"].to_numpy(), at)
     frame["query_id"] = frame["citizen_id"]
-    return frame.reset_index(drop=True)
+    return frame
 
 
 # ---- the report ----------------------------------------------------------------------------
@@ -253,9 +252,6 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
     split = pd.Timestamp(as_of) if as_of is not None else split_date(world)
     known = world.as_of(split)
 
-    from matcher.features.build import FeatureSpace
-
-    space = FeatureSpace.of(known)
     train_frame = labelled_pairs(world, None, split)
     end = world.referrals["proposed_on"].max() + pd.Timedelta(days=1)
     outcome_end = max(end, world.referrals["outcome_on"].max() + pd.Timedelta(days=1))
@@ -265,16 +261,21 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
             f"evaluation: split {split.date()} leaves {len(train_frame)} training and {len(test_frame)} test "
             "referrals with outcomes; choose a date inside the referral history"
         )
+    from matcher.features.build import FeatureSpace
+
+    space = FeatureSpace.of(known)
     train = make_pairs(known, train_frame, space)
     test = make_pairs(known, test_frame, space)
 
     truth_folder = _truth_dir(truth_dir)
     truth_pairs, probability = None, None
     if truth_folder is not None:
+        from matcher.features.candidates import feasible
         from matcher.simulate.truth import Truth
 
         cand = truth_candidates(known, split, ev.truth_sample_citizens, ev.seed)
         truth_pairs = make_pairs(known, cand, space)
+        truth_pairs.frame["feasible"] = feasible(truth_pairs.features)
         probability = Truth.load(truth_folder).success_probability(cand[["citizen_id", "opportunity_id", "as_of"]])
 
     rows, curves = {}, {}

@@ -1,0 +1,94 @@
+"""The evaluation: the split, provenance, and one end-to-end run on the small simulated world."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.settings import get_settings
+
+
+def test_split_date_sits_at_the_fraction_of_the_history(small_world):
+    from matcher.evaluate import split_date
+
+    t = split_date(small_world, 0.8)
+    share_before = (small_world.referrals["proposed_on"] < t).mean()
+    assert 0.7 < share_before <= 0.8 + 1e-9
+
+
+def test_fingerprint_changes_with_one_outcome(small_world):
+    from dataclasses import replace
+
+    from matcher.evaluate import data_fingerprint
+
+    referrals = small_world.referrals.copy()
+    assert data_fingerprint(small_world) == data_fingerprint(replace(small_world, referrals=referrals.copy()))
+    i = referrals.index[referrals["outcome"] == "declined"][0]
+    referrals.loc[i, "outcome"] = "hired"
+    assert data_fingerprint(small_world) != data_fingerprint(replace(small_world, referrals=referrals))
+
+
+def test_training_pairs_never_see_past_the_split(small_world):
+    from matcher.evaluate import labelled_pairs, split_date
+
+    t = split_date(small_world)
+    train = labelled_pairs(small_world, None, t)
+    ids = train["referral_id"]
+    logged = small_world.referrals.set_index("referral_id").loc[ids]
+    assert (logged["proposed_on"] < t).all() and (logged["outcome_on"] < t).all()
+
+
+@pytest.fixture(scope="module")
+def report(small_engine, small_world_dir, tmp_path_factory):
+    from matcher.evaluate import run_evaluation
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MATCHER_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+    mp.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [15]}')
+    get_settings.cache_clear()
+    try:
+        yield run_evaluation(small_engine, truth_dir=small_world_dir)
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+
+
+MODELS = {"lightgbm", "random", "popularity", "caseworker_rule", "embedding", "logistic", "lightfm", "als"}
+
+
+def test_every_model_is_in_one_table(report):
+    assert set(report.table.index) == MODELS
+    for metric in ("ndcg@5", "ndcg@10", "map@10", "recall@10", "oracle_ratio@5", "oracle_ratio@10", "coverage@10"):
+        values = report.table[metric]
+        assert values.between(0, 1).all(), f"{metric}: {values.to_dict()}"
+    assert report.sizes["train_pairs"] > report.sizes["test_pairs"] > 0
+    assert report.sizes["truth_citizens"] > 0
+
+
+def test_the_report_and_plots_are_written(report):
+    text = report.report_path.read_text(encoding="utf-8")
+    assert report.fingerprint in text and report.split.isoformat() in text
+    for name in MODELS:
+        assert f"| {name} |" in text
+    assert [p.name for p in report.plots] == ["evaluation_models.png", "evaluation_oracle_curve.png"]
+    for p in report.plots:
+        assert p.exists() and p.stat().st_size > 5_000
+    assert "lightgbm" in report.describe()
+
+
+def test_the_oracle_curve_rises_with_k(report):
+    curves = report.curves
+    assert list(curves.index) == list(range(1, 21))
+    assert (curves.diff().dropna() >= -1e-9).all().all()
+
+
+def test_lightgbm_beats_random_against_the_truth(report):
+    t = report.table
+    assert t.loc["lightgbm", "oracle_ratio@10"] > t.loc["random", "oracle_ratio@10"] + 0.05
+
+
+def test_a_split_outside_the_history_is_refused(small_engine):
+    from matcher.evaluate import run_evaluation
+
+    with pytest.raises(ValueError, match="choose a date inside the referral history"):
+        run_evaluation(small_engine, as_of=pd.Timestamp("1990-01-01").date(), truth_dir=None)

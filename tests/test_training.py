@@ -1,0 +1,144 @@
+"""Retraining: MLflow runs, registered versions, the quality gate, promotion and rollback.
+
+Each module run uses its own temporary MLflow store (SQLite + artifact folder).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.settings import get_settings
+
+
+@pytest.fixture(scope="module")
+def mlflow_store(tmp_path_factory):
+    """A fresh MLflow tracking/registry store and a one-point LightGBM grid (fast)."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("mlflow")
+    mp.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    mp.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(root / "artifacts"))
+    mp.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [15]}')
+    get_settings.cache_clear()
+    yield root
+    mp.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def first(mlflow_store, small_engine):
+    from matcher.training import train_and_register
+
+    return train_and_register(small_engine)
+
+
+class ShuffledLabels:
+    """A deliberately worse challenger: the LightGBM ranker trained on shuffled gains."""
+
+    name = "lightgbm-shuffled"
+
+    def __init__(self) -> None:
+        from matcher.models.lgbm import LightGBMRanker
+
+        self.inner = LightGBMRanker()
+
+    def fit(self, train):
+        from matcher.models.base import Pairs
+
+        gains = np.random.default_rng(0).permutation(train.frame["gain"].to_numpy())
+        self.inner.fit(Pairs(train.frame.assign(gain=gains), train.features, train.world))
+        return self
+
+    def score(self, pairs):
+        return self.inner.score(pairs)
+
+
+def test_first_training_registers_and_becomes_champion(first):
+    from matcher import registry
+
+    assert first.promoted
+    assert "no champion yet" in first.reason
+    assert registry.champion_version() == first.version
+    assert 0.0 < first.holdout_ndcg10 <= 1.0
+    assert first.train_start < first.holdout_start < first.train_end
+    assert first.holdout_pairs > 0 and first.train_pairs > first.holdout_pairs
+    meta = registry.champion_metadata()
+    assert meta["version"] == first.version
+    assert meta["metrics"]["holdout_ndcg10"] == pytest.approx(first.holdout_ndcg10)
+    assert meta["params"]["holdout_start"] == first.holdout_start.isoformat()
+    assert len(meta["params"]["data_fingerprint"]) == 16
+    assert "promoted to champion" in first.describe()
+
+
+def test_the_champion_loads_and_scores_like_the_trained_model(first, small_world):
+    from matcher import registry
+    from matcher.evaluate import labelled_pairs, make_pairs
+
+    champion = registry.load_champion()
+    import pandas as pd
+
+    frame = labelled_pairs(small_world, None, pd.Timestamp(first.holdout_start)).head(50)
+    scores = champion.score(make_pairs(small_world.as_of(pd.Timestamp(first.holdout_start)), frame))
+    assert scores.shape == (len(frame),) and np.isfinite(scores).all()
+    assert np.std(scores) > 0
+
+
+def test_a_worse_challenger_is_registered_but_not_promoted(first, small_engine):
+    from matcher import registry
+    from matcher.training import train_and_register
+
+    before = registry.champion_version()
+    result = train_and_register(small_engine, ranker=ShuffledLabels())
+    assert not result.promoted
+    assert result.holdout_ndcg10 < result.champion_ndcg10
+    assert f"champion v{before} stays" in result.reason
+    assert registry.champion_version() == before
+    versions = registry.list_versions()
+    row = versions[versions["version"] == int(result.version)].iloc[0]
+    assert not row["champion"] and row["promoted"] == "false"
+    assert "stays" in row["gate_reason"]
+
+
+def test_promote_then_rollback_moves_the_alias_back(first, small_engine):
+    from matcher import registry
+    from matcher.training import train_and_register
+
+    before = registry.champion_version()
+    challenger = train_and_register(small_engine, ranker=ShuffledLabels())
+    registry.promote(challenger.version)
+    assert registry.champion_version() == challenger.version
+    message = registry.rollback()
+    assert registry.champion_version() == before
+    assert f"from version {challenger.version} to version {before}" in message
+
+
+def test_rollback_without_a_previous_champion_is_refused(mlflow_store, tmp_path, monkeypatch):
+    from matcher import registry
+
+    monkeypatch.setenv("MATCHER_REGISTERED_MODEL_NAME", "nothing-here")
+    get_settings.cache_clear()
+    try:
+        assert registry.load_champion() is None
+        assert registry.list_versions().empty
+        with pytest.raises(registry.RegistryError, match="no previous champion"):
+            registry.rollback()
+    finally:
+        monkeypatch.delenv("MATCHER_REGISTERED_MODEL_NAME")
+        get_settings.cache_clear()
+
+
+def test_promote_an_unknown_version_says_which_exist(first):
+    from matcher import registry
+
+    with pytest.raises(registry.RegistryError, match="no version 999"):
+        registry.promote(999)
+
+
+def test_training_on_an_earlier_window_uses_only_what_was_known(first, small_engine, small_world):
+    from matcher.training import train_and_register
+
+    import pandas as pd
+
+    as_of = (pd.Timestamp(first.holdout_start) - pd.Timedelta(days=60)).date()
+    result = train_and_register(small_engine, as_of=as_of)
+    assert result.train_end == as_of
+    assert result.holdout_start < as_of
