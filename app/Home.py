@@ -76,16 +76,20 @@ def sign_out() -> None:
         st.logout()
 
 
-language_switch()
 current = ui.user()
 if current is None:
     entry = sign_in_oidc if get_settings().auth.mode == "oidc" else sign_in_password
-    st.navigation([st.Page(entry, title=ui.t("sign_in"), url_path="sign_in")]).run()
+    page = st.navigation([st.Page(entry, title=ui.t("sign_in"), url_path="sign_in")])
 else:
+    page = st.navigation(
+        [
+            st.Page(HERE / PAGES[name][0], title=ui.t(PAGES[name][1]), default=(i == 0))
+            for i, name in enumerate(pages_for(current))
+        ]
+    )
+# Sidebar widgets go after st.navigation so that they persist across page changes.
+language_switch()
+if current is not None:
     st.sidebar.markdown(f"**{current.display_name or current.username}** · {ui.t('role_' + current.role)}")
     st.sidebar.button(ui.t("sign_out"), on_click=sign_out, key="sign_out")
-    pages = [
-        st.Page(HERE / PAGES[name][0], title=ui.t(PAGES[name][1]), default=(i == 0))
-        for i, name in enumerate(pages_for(current))
-    ]
-    st.navigation(pages).run()
+page.run()

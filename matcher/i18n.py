@@ -66,6 +66,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "open_citizen": ("Åbn borger", "Open citizen"),
     "open": ("Åbn", "Open"),
+    "choose_citizen": ("Vælg en borger i din sagsstamme.", "Choose a citizen in your caseload."),
     "caseload_empty": ("Der er ingen borgere i din sagsstamme.", "There are no citizens in your caseload."),
     # citizen
     "citizen_title": ("Borger", "Citizen"),

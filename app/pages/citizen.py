@@ -11,7 +11,6 @@ from matcher.access import AccessDenied
 from matcher.caseload import (
     ProposalRefused,
     app_date,
-    caseload,
     history,
     map_points,
     open_citizen,
@@ -26,17 +25,14 @@ engine = ui.engine()
 on = app_date(engine)
 st.title(ui.t("citizen_title"))
 
-own = caseload(engine, user.caseworker_id, on)["citizen_id"].tolist()
-citizen_id = st.session_state.get("citizen_id") or (own[0] if own else None)
+# The citizen comes from the caseload page (session) or a link (?citizen=ID); either way the
+# access rule decides, not the way here.
+citizen_id = st.query_params.get("citizen") or st.session_state.get("citizen_id")
 if citizen_id is None:
-    st.info(ui.t("caseload_empty"))
+    st.info(ui.t("choose_citizen"))
+    st.page_link(ui.page_path("caseload"), label=ui.t("nav_caseload"))
     st.stop()
-picked = st.selectbox(
-    ui.t("citizen"), own if citizen_id in own else [citizen_id] + own, key="citizen_pick",
-    index=(own.index(citizen_id) if citizen_id in own else 0),
-)
-if picked != citizen_id:
-    st.session_state["citizen_id"] = citizen_id = picked
+st.session_state["citizen_id"] = citizen_id
 
 # Audit once per opening, not on every rerun of the same page.
 try:
