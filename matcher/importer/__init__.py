@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from matcher.contract import TABLE_ORDER
 from matcher.db import ImportRun
@@ -80,7 +80,8 @@ def import_folder(folder: Path, engine: Engine) -> ImportSummary:
             conn.execute(insert(ImportRun.__table__).values(
                 source_dir=str(folder.resolve()), fingerprint=fingerprint, counts=loaded.counts,
             ))
-    except IntegrityError as error:
-        # Validation should make this impossible; if the database still objects, say so plainly.
+    except DBAPIError as error:
+        # Validation should make this rare; if the database still objects, the transaction is
+        # rolled back and the refusal says why.
         raise ImportRefused([f"-:-:-: the database refused the load, nothing was loaded: {error.orig}"]) from error
     return ImportSummary(folder, fingerprint, loaded.counts, checked.warnings + loaded.warnings)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.contract import TABLE_ORDER, TABLES, Column, Table
+from matcher.db import Base
 from matcher.importer.read import FILE_PROBLEM, LIST_TYPES, RawExport, problem
 
 # A CPR number is DDMMYY-XXXX, or the same ten digits without the hyphen.
@@ -190,7 +191,20 @@ def _check_column(table: str, column: Column, values: pd.Series, known: pd.Index
                       "looks like a CPR number (DDMMYY-XXXX or 10 digits); export the pseudonymous id instead")
     if column.type in ("int", "float"):
         _check_range(table, column, typed, found)
+    if column.type in ("str", "enum", "uri"):
+        _check_length(table, column, typed, found)
     return typed
+
+
+def _check_length(table: str, column: Column, typed: pd.Series, found: _Problems) -> None:
+    """Text longer than its database column would be cut or refused by some databases (PostgreSQL)."""
+    limit = getattr(Base.metadata.tables[table].c[column.name].type, "length", None)
+    if limit is None:
+        return
+    lengths = typed.str.len()
+    long = (lengths > limit).fillna(False)
+    found.add(table, column.name, typed.index[long],
+              "too long: " + lengths[long].astype(str) + f" characters, at most {limit} are allowed")
 
 
 def _check_range(table: str, column: Column, typed: pd.Series, found: _Problems) -> None:
