@@ -1,0 +1,250 @@
+"""The recommendation API the CLI and the app call: suggestions for a citizen, candidates for
+an opportunity, and the top K for every active citizen.
+
+Rules (documented here once):
+- ``as_of=None`` means the latest date in the data: the later of the last proposal date and the
+  last ``open_from`` (a nightly export's "today").
+- Suggestable: open on ``as_of`` with free capacity, never proposed to that citizen on or before
+  ``as_of`` (``matcher.features.candidates``).
+- Infeasible suggestions (licence missing, too many hours, beyond the commute limit, Danish two
+  levels short) are ranked after every feasible one and carry ``feasible=False`` and the reason;
+  the caller's ``kinds``, ``max_commute`` and ``max_hours`` are hard filters.
+- Every feature is computed as of ``as_of``; later referrals and outcomes are never used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.contract import KINDS, KINDS_DA
+from matcher.features.build import FeatureSpace, build_features
+from matcher.features.candidates import INFEASIBILITY, candidate_pairs, infeasibility, suggestable
+from matcher.features.commute import commute_limit
+from matcher.features.skills import shared_skills
+from matcher.reasons import explain, topic_contributions
+from matcher.settings import get_settings
+from matcher.world import World
+
+# Pairs scored at once by recommend_all: bounds memory (about 70 float columns a pair).
+PAIRS_PER_CHUNK = 250_000
+
+
+class NoTrainedModel(RuntimeError):
+    """There is no champion model to recommend with."""
+
+
+@dataclass
+class Suggestion:
+    """One suggested opportunity for one citizen, with what a caseworker needs to judge it."""
+
+    citizen_id: str
+    opportunity_id: str
+    kind: str
+    title: str
+    employer: str
+    occupation: str
+    score: float
+    commute_minutes: float
+    lat: float
+    lon: float
+    feasible: bool = True
+    rank: int = 0
+    reasons_da: list[str] = field(default_factory=list)
+    reasons_en: list[str] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons in the configured language (``settings.language``)."""
+        return self.reasons_en if get_settings().language == "en" else self.reasons_da
+
+    def describe(self) -> str:
+        """A readable block for the command line."""
+        flag = "" if self.feasible else "  [ikke muligt nu / not feasible now]"
+        head = f"{self.rank:>2}. {self.title} — {self.employer} ({KINDS_DA.get(self.kind, self.kind)}){flag}"
+        lines = [
+            head,
+            f"    borger {self.citizen_id} · {self.opportunity_id} · {self.occupation or '-'} · score {self.score:.3f} · {self.commute_minutes:.0f} min",
+        ]
+        lines += [f"    - {da}  /  {en}" for da, en in zip(self.reasons_da, self.reasons_en)]
+        return "\n".join(lines)
+
+
+def latest_date(world: World) -> pd.Timestamp:
+    """The latest date in the data: last proposal or last ``open_from``, whichever is later."""
+    dates = [world.referrals["proposed_on"].max(), world.opportunities["open_from"].max()]
+    dates = [d for d in dates if pd.notna(d)]
+    if not dates:
+        raise ValueError("the data has no referrals and no opportunities: nothing to date recommendations by")
+    return pd.Timestamp(max(dates)).normalize()
+
+
+class Matcher:
+    """Recommendations from one world and one fitted ranker, with per-world precomputations cached."""
+
+    def __init__(self, world: World, ranker, engine: Engine | None = None) -> None:
+        if ranker is None:
+            raise NoTrainedModel("no trained model: run `matcher train`")
+        self.world = world
+        self.ranker = ranker
+        self.engine = engine
+        self.space = FeatureSpace.of(world)
+        self._open: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._taxonomy = self.space.taxonomy
+
+    @classmethod
+    def load(cls, engine: Engine) -> "Matcher":
+        """The world from the database and the registry's champion model."""
+        from matcher.registry import load_champion
+
+        ranker = load_champion()
+        if ranker is None:
+            raise NoTrainedModel("no trained model: run `matcher train`")
+        return cls(World.from_db(engine), ranker, engine)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _date(self, as_of: date | pd.Timestamp | str | None) -> pd.Timestamp:
+        return latest_date(self.world) if as_of is None else pd.Timestamp(as_of).normalize()
+
+    def _open_on(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        if as_of not in self._open:
+            if len(self._open) > 8:
+                self._open.clear()
+            self._open[as_of] = suggestable(self.world, as_of)
+        return self._open[as_of]
+
+    def _score(self, pairs: pd.DataFrame, details: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        features = build_features(self.world, pairs, space=self.space, details=details)
+        scores = np.asarray(self.ranker.score(features), dtype=float)
+        ok = ~infeasibility(features).any(axis=1).to_numpy()
+        return features, scores, ok
+
+    def _suggestions(self, pairs: pd.DataFrame, features: pd.DataFrame, scores: np.ndarray, ok: np.ndarray, details: dict, k: int) -> list:
+        # Feasible first, then by score; a stable sort keeps the order reproducible on ties.
+        order = np.lexsort((-scores, ~ok))[:k]
+        if len(order) == 0:
+            return []
+        top = features.iloc[order]
+        contributions = getattr(self.ranker, "contributions", None)
+        topics = topic_contributions(contributions(top), list(self.ranker.features)) if contributions else None
+        blocked = infeasibility(top)
+        out = []
+        opps = self.space.opportunities
+        cits = self.space.citizens
+        for rank, i in enumerate(order, start=1):
+            row = pairs.iloc[i]
+            opp = opps.loc[row["opportunity_id"]]
+            values = features.iloc[i]
+            context = {
+                "kind": opp["kind"],
+                "commute_limit": float(commute_limit([cits.loc[row["citizen_id"], "max_commute_minutes"]])[0]),
+                "wish_label": self._taxonomy.label(details["wish_uri"][i]),
+                "history_label": self._taxonomy.label(details["history_uri"][i]),
+                "shared_skills": shared_skills(details["space"].skills, details["citizen_skills"], int(details["key_rows"][i]), int(details["opp_rows"][i])),
+            }
+            if topics is not None:
+                da, en = explain(values, topics.iloc[rank - 1], context)
+            else:
+                da, en = [], []
+            why = [INFEASIBILITY[name] for name, hit in blocked.iloc[rank - 1].items() if hit]
+            da = [f"ikke muligt nu: {d}" for d, _ in why] + da
+            en = [f"not feasible now: {e}" for _, e in why] + en
+            employer = opp["employer_name"] if isinstance(opp["employer_name"], str) else (opp["provider"] or "")
+            out.append(
+                Suggestion(
+                    citizen_id=row["citizen_id"],
+                    opportunity_id=row["opportunity_id"],
+                    kind=opp["kind"],
+                    title=opp["title"],
+                    employer=employer,
+                    occupation=self._taxonomy.label(opp["occupation_uri"]),
+                    score=float(scores[i]),
+                    commute_minutes=float(values["commute_minutes"]),
+                    lat=float(opp["lat"]),
+                    lon=float(opp["lon"]),
+                    feasible=bool(ok[i]),
+                    rank=rank,
+                    reasons_da=da,
+                    reasons_en=en,
+                )
+            )
+        return out
+
+    # ---- the API ---------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        citizen_id: str,
+        k: int = 10,
+        as_of: date | pd.Timestamp | None = None,
+        kinds: list[str] | None = None,
+        max_commute: float | None = None,
+        max_hours: float | None = None,
+    ) -> list[Suggestion]:
+        """The top ``k`` suggestable opportunities for one citizen, feasible first, with reasons."""
+        if citizen_id not in self.space.citizens.index:
+            raise KeyError(f"unknown citizen_id {citizen_id!r}")
+        if kinds is not None:
+            unknown = sorted(set(kinds) - set(KINDS))
+            if unknown:
+                raise ValueError(f"kinds: unknown kind(s) {unknown}; choose from {list(KINDS)}")
+        day = self._date(as_of)
+        opps = self._open_on(day)
+        if kinds is not None:
+            opps = opps[opps["kind"].isin(kinds)]
+        pairs = candidate_pairs(self.world, [citizen_id], opps["opportunity_id"], day)
+        if pairs.empty:
+            return []
+        details: dict = {}
+        features, scores, ok = self._score(pairs, details)
+        keep = np.ones(len(pairs), dtype=bool)
+        if max_commute is not None:
+            keep &= features["commute_minutes"].to_numpy() <= max_commute
+        if max_hours is not None:
+            keep &= features["opp_hours"].to_numpy() <= max_hours
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            pairs, features, scores, ok = pairs.iloc[idx].reset_index(drop=True), features.iloc[idx].reset_index(drop=True), scores[idx], ok[idx]
+            details = {**details, **{key: np.asarray(details[key])[idx] for key in ("wish_uri", "history_uri", "key_rows", "opp_rows")}}
+        return self._suggestions(pairs, features, scores, ok, details, k)
+
+    def candidates(self, opportunity_id: str, k: int = 10, as_of: date | pd.Timestamp | None = None) -> list[Suggestion]:
+        """The top ``k`` citizens for one opportunity: active on ``as_of`` and consenting to candidate search."""
+        if opportunity_id not in self.space.opportunities.index:
+            raise KeyError(f"unknown opportunity_id {opportunity_id!r}")
+        day = self._date(as_of)
+        active = self.world.active_citizens(day)
+        consenting = active[active["candidate_search_consent"].fillna(False).astype(bool)]
+        pairs = candidate_pairs(self.world, consenting["citizen_id"], [opportunity_id], day)
+        if pairs.empty:
+            return []
+        details: dict = {}
+        features, scores, ok = self._score(pairs, details)
+        return self._suggestions(pairs, features, scores, ok, details, k)
+
+    def recommend_all(self, k: int = 10, as_of: date | pd.Timestamp | None = None) -> pd.DataFrame:
+        """Top ``k`` for every citizen active on ``as_of``: ``citizen_id, rank, opportunity_id, score``."""
+        day = self._date(as_of)
+        citizens = self.world.active_citizens(day)["citizen_id"].to_numpy()
+        opps = self._open_on(day)["opportunity_id"].to_numpy()
+        columns = ["citizen_id", "rank", "opportunity_id", "score"]
+        if len(citizens) == 0 or len(opps) == 0:
+            return pd.DataFrame(columns=columns)
+        per_chunk = max(1, PAIRS_PER_CHUNK // len(opps))
+        parts = []
+        for start in range(0, len(citizens), per_chunk):
+            pairs = candidate_pairs(self.world, citizens[start : start + per_chunk], opps, day)
+            if pairs.empty:
+                continue
+            _, scores, ok = self._score(pairs)
+            ranked = pairs.assign(score=scores, _infeasible=~ok).sort_values(
+                ["citizen_id", "_infeasible", "score"], ascending=[True, True, False], kind="stable"
+            )
+            top = ranked.groupby("citizen_id", sort=False).head(k).copy()
+            top["rank"] = top.groupby("citizen_id", sort=False).cumcount() + 1
+            parts.append(top[columns])
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
