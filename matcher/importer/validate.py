@@ -191,7 +191,7 @@ def _check_column(table: str, column: Column, values: pd.Series, known: pd.Index
                       "looks like a CPR number (DDMMYY-XXXX or 10 digits); export the pseudonymous id instead")
     if column.type in ("int", "float"):
         _check_range(table, column, typed, found)
-    if column.type in ("str", "enum", "uri"):
+    if column.type in ("str", "uri") and not column.postcode:  # a postcode has its own rule
         _check_length(table, column, typed, found)
     return typed
 
