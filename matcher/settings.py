@@ -50,6 +50,8 @@ class EvaluationSettings(BaseModel):
     split_fraction: float = 0.8
     # Citizens active at T sampled for the oracle ratio against the simulator's truth.
     truth_sample_citizens: int = 1500
+    # Test queries ranked against every opportunity suggestable on their date (open_ndcg@10).
+    open_set_queries: int = 1000
     seed: int = 2026
     curve_max_k: int = 20
     # The training gate holds out the last part of the training window (time-ordered).
