@@ -41,6 +41,11 @@ class RankerSettings(BaseModel):
         default_factory=lambda: {"num_leaves": [15, 31, 63], "learning_rate": [0.03, 0.08]}
     )
     n_jobs: int = 2
+    # What a lambdarank query is: "citizen_date" (the label's query_id, citizen x proposal date) or
+    # "citizen" (all of a citizen's labelled referrals in the window). Caseworkers usually propose one
+    # thing at a time, so citizen x date queries are mostly single items, which lambdarank cannot
+    # learn from; the citizen's own referrals over time compare opportunities for the same person.
+    query_by: str = "citizen"
 
 
 class EvaluationSettings(BaseModel):

@@ -171,3 +171,26 @@ def export_engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'export.db'}")
     import_folder(EXPORT_FIXTURE, engine)
     return engine
+
+
+# ---- a trained ranker and a Matcher on the small world (features/ranker/service engineer) ---
+
+
+@pytest.fixture(scope="session")
+def trained_ranker(small_world):
+    """The LightGBM ranker trained on every labelled referral of the small world (read-only)."""
+    from matcher.features.build import build_features
+    from matcher.labels import training_pairs
+    from matcher.models.base import Pairs
+    from matcher.models.lgbm import LightGBMRanker
+
+    frame = training_pairs(small_world, None)
+    return LightGBMRanker().fit(Pairs(frame, build_features(small_world, frame), small_world))
+
+
+@pytest.fixture(scope="session")
+def small_matcher(small_world, trained_ranker, small_engine):
+    """A ``matcher.service.Matcher`` over the small world with ``trained_ranker``."""
+    from matcher.service import Matcher
+
+    return Matcher(small_world, trained_ranker, small_engine)
