@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from matcher.contract import TABLE_ORDER, TABLES
 from matcher.db import SOURCE_APP, SOURCE_IMPORT, Base
 from matcher.importer.read import LIST_TYPES
-from matcher.importer.validate import DTYPES
+from matcher.importer.validate import DTYPES, member
 
 CHUNK = 5_000  # rows per executemany
 IN_CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
@@ -126,7 +126,7 @@ def _upsert(conn: Connection, name: str, new: pd.DataFrame, old: pd.DataFrame, r
     key, columns = spec.key, list(spec.column_names)
     if name == "referrals":
         app_rows = old.loc[old["source"] == SOURCE_APP, key]
-        clash = new[key].isin(app_rows)
+        clash = member(new[key], app_rows)
         if clash.any():
             result.warnings.append(
                 f"referrals: {int(clash.sum())} referral id(s) in the export belong to proposals recorded "
@@ -136,8 +136,8 @@ def _upsert(conn: Connection, name: str, new: pd.DataFrame, old: pd.DataFrame, r
             new = new[~clash]
     new = new.set_index(key, drop=False)
     old = old.set_index(key, drop=False)
-    common = new.index.intersection(old.index)
-    fresh = new[~new.index.isin(old.index)]
+    common = new.index[member(new.index, old.index)]
+    fresh = new[~member(new.index, old.index)]
 
     extra = {"source": SOURCE_IMPORT} if name == "referrals" else None
     _executemany(conn, insert(table), _records(fresh, columns, extra))
@@ -205,12 +205,12 @@ def _signature(frame: pd.DataFrame) -> pd.DataFrame:
 def _replace_work_history(conn: Connection, new: pd.DataFrame, old: pd.DataFrame, citizens: set, result: LoadResult) -> None:
     """Each exported citizen's work history becomes the export's; unchanged ones are left alone."""
     counts = result.counts["work_history"]
-    old = old[old["citizen_id"].isin(citizens)]
+    old = old[member(old["citizen_id"], list(citizens))]
     both = _signature(old).join(_signature(new), how="outer", suffixes=("_old", "_new"))
     same = (both["h_old"] == both["h_new"]) & (both["n_old"] == both["n_new"])
     changed = set(both.index[~same.fillna(False)])
-    stale = old[old["citizen_id"].isin(changed)]
-    fresh = new[new["citizen_id"].isin(changed)]
+    stale = old[member(old["citizen_id"], list(changed))]
+    fresh = new[member(new["citizen_id"], list(changed))]
     _delete_keys(conn, "work_history", "id", stale["id"].tolist())
     _executemany(conn, insert(_db_table("work_history")), _records(fresh, list(TABLES["work_history"].column_names)))
     counts["deleted"] += len(stale)
@@ -225,7 +225,7 @@ def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing
     """Delete imported rows missing from the export, children first, unless the app depends on them."""
     def vanished(name: str) -> pd.DataFrame:
         old = existing[name]
-        return old[~old[TABLES[name].key].isin(tables[name][TABLES[name].key])]
+        return old[~member(old[TABLES[name].key], tables[name][TABLES[name].key])]
 
     referrals = vanished("referrals")
     app_owned = referrals["source"] == SOURCE_APP
@@ -240,21 +240,21 @@ def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing
     _remove(conn, "referrals", referrals.loc[~app_owned & ~app_outcome, "referral_id"], result)
 
     opportunities = vanished("opportunities")
-    keep = opportunities["opportunity_id"].isin(staying["opportunity_id"])
+    keep = member(opportunities["opportunity_id"], staying["opportunity_id"])
     _note_kept(result, "opportunities", opportunities.loc[keep, "opportunity_id"], "referrals recorded in the app refer to them")
     _remove(conn, "opportunities", opportunities.loc[~keep, "opportunity_id"], result)
 
     employers = vanished("employers")
-    keep = employers["employer_id"].isin(opportunities.loc[keep, "employer_id"].dropna())
+    keep = member(employers["employer_id"], opportunities.loc[keep, "employer_id"])
     _note_kept(result, "employers", employers.loc[keep, "employer_id"], "kept opportunities refer to them")
     _remove(conn, "employers", employers.loc[~keep, "employer_id"], result)
 
     citizens = vanished("citizens")
-    keep = citizens["citizen_id"].isin(staying["citizen_id"])
+    keep = member(citizens["citizen_id"], staying["citizen_id"])
     _note_kept(result, "citizens", citizens.loc[keep, "citizen_id"], "referrals recorded in the app refer to them")
     gone = citizens.loc[~keep, "citizen_id"]
     history = existing["work_history"]
-    stale = history.loc[history["citizen_id"].isin(gone), "id"]
+    stale = history.loc[member(history["citizen_id"], gone), "id"]
     _delete_keys(conn, "work_history", "id", stale.tolist())
     if "work_history" in result.counts:
         result.counts["work_history"]["deleted"] += len(stale)
@@ -264,7 +264,7 @@ def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing
     users = _db_table("users")
     signed_up = [r[0] for r in conn.execute(select(users.c.caseworker_id).where(users.c.caseworker_id.is_not(None)))]
     needed = pd.concat([staying["caseworker_id"], citizens.loc[keep, "caseworker_id"], pd.Series(signed_up, dtype=object)])
-    keep = caseworkers["caseworker_id"].isin(needed.dropna())
+    keep = member(caseworkers["caseworker_id"], needed)
     _note_kept(result, "caseworkers", caseworkers.loc[keep, "caseworker_id"],
                "app accounts, kept citizens or referrals recorded in the app refer to them")
     _remove(conn, "caseworkers", caseworkers.loc[~keep, "caseworker_id"], result)
