@@ -45,14 +45,25 @@ def guard(page: str) -> SignedIn:
     """The signed-in user, or stop the page with an error when the role may not open it."""
     current = user()
     if current is None:
-        st.error(t("sign_in_first"))
-        st.stop()
+        st.switch_page(page_path("sign_in"))
     try:
         require_page(current, page)
     except AccessDenied:
         st.error(t("page_denied"))
         st.stop()
     return current
+
+
+# page -> label key, in the order the navigation lists them
+PAGES = {
+    "sign_in": "sign_in",
+    "caseload": "nav_caseload",
+    "citizen": "nav_citizen",
+    "liaison": "nav_liaison",
+    "models": "nav_models",
+    "overview": "nav_overview",
+    "admin": "nav_admin",
+}
 
 
 def page_path(name: str) -> str:
@@ -70,21 +81,19 @@ def settings():
 
 
 @st.cache_resource(show_spinner=False)
-def _matcher(url: str, version: str | None):
+def _matcher(url: str, version: str):
     from matcher.service import Matcher
 
     return Matcher.load(make_engine(url))
 
 
 def matcher():
-    """The recommender for the configured database, loaded once per champion model version;
-    None while no model has been trained."""
-    from matcher.registry import champion_metadata
+    """The recommender for the configured database, loaded once per champion version (so a
+    promotion or rollback takes effect at once); None while no model has been trained."""
+    from matcher.registry import champion_version
 
-    meta = champion_metadata()
-    if not meta:
-        return None
-    return _matcher(get_settings().db_url, str(meta.get("version")))
+    version = champion_version()
+    return None if version is None else _matcher(get_settings().db_url, str(version))
 
 
 OUTCOME_SET = frozenset(OUTCOMES)

@@ -322,17 +322,23 @@ def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: st
 
 
 def suggestions_table(suggestions: list, lang: str, already: set[str] | frozenset = frozenset()) -> pd.DataFrame:
-    """Suggestions as rows in rank order (leaving out opportunities with a pending referral),
-    with the reasons in the chosen language joined into one line; kinds in order of their best."""
-    columns = ["rank", "opportunity_id", "kind", "title", "place", "score", "commute_minutes", "reasons", "lat", "lon"]
+    """``matcher.service.Suggestion`` objects as rows, in the recommender's order (feasible first,
+    then score), leaving out opportunities the citizen already has a pending referral to; the
+    reasons in the chosen language joined into one line."""
+    columns = [
+        "rank", "opportunity_id", "kind", "title", "place", "occupation", "score",
+        "commute_minutes", "feasible", "reasons", "lat", "lon",
+    ]
     rows = [
         {
             "opportunity_id": s.opportunity_id,
             "kind": s.kind,
             "title": s.title,
-            "place": s.place,
+            "place": s.employer,
+            "occupation": s.occupation,
             "score": float(s.score),
             "commute_minutes": float(s.commute_minutes),
+            "feasible": bool(s.feasible),
             "reasons": "; ".join(s.reasons_en if lang == "en" else s.reasons_da),
             "lat": float(s.lat),
             "lon": float(s.lon),
@@ -340,11 +346,9 @@ def suggestions_table(suggestions: list, lang: str, already: set[str] | frozense
         for s in suggestions
         if s.opportunity_id not in already
     ]
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable")
-    frame["rank"] = np.arange(1, len(frame) + 1)
-    return frame[columns].reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=columns[1:])
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame
 
 
 HOME_COLOR = "#d62728"

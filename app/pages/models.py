@@ -11,6 +11,7 @@ import streamlit as st
 import ui
 from matcher import audit, registry
 from matcher.jobs import BackgroundJob
+from matcher.model_report import feature_importance
 
 user = ui.guard("models")
 engine = ui.engine()
@@ -22,6 +23,11 @@ def retrain_job() -> BackgroundJob:
     return BackgroundJob()
 
 
+@st.cache_resource(show_spinner=False)
+def importance_of(version: str):
+    return feature_importance(registry.load_version(version))
+
+
 champion = registry.champion_metadata() or {}
 st.metric(ui.t("champion"), str(champion.get("version", "–")))
 versions = pd.DataFrame(registry.list_versions())
@@ -30,31 +36,41 @@ if versions.empty:
 else:
     st.subheader(ui.t("versions"))
     st.dataframe(versions, hide_index=True, key="versions_table")
-    importance = registry.feature_importance()
-    if importance is not None and len(importance):
+    importance = importance_of(str(champion["version"])) if champion else None
+    if importance is not None:
         st.subheader(ui.t("feature_importance"))
-        st.bar_chart(importance, horizontal=True)
+        st.bar_chart(importance, horizontal=True, sort=False)
     a, b = st.columns(2)
     with a:
         version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), key="promote_version")
         if st.button(ui.t("promote"), key="promote"):
-            registry.promote(version)
-            audit.record(engine, user, audit.PROMOTE, detail={"version": version})
-            st.success(ui.t("promoted", version=version))
+            try:
+                st.success(registry.promote(version))
+                audit.record(engine, user, audit.PROMOTE, detail={"version": version})
+            except registry.RegistryError as problem:
+                st.error(str(problem))
     with b:
         if st.button(ui.t("rollback"), key="rollback"):
-            message = registry.rollback()
-            audit.record(engine, user, audit.ROLLBACK, detail={"result": str(message)})
-            st.success(str(message))
+            try:
+                message = registry.rollback()
+                audit.record(engine, user, audit.ROLLBACK, detail={"result": message})
+                st.success(message)
+            except registry.RegistryError as problem:
+                st.error(str(problem))
 
 st.subheader(ui.t("retrain"))
 job = retrain_job()
 
 
+label = ui.t("training")  # read here: the thread has no session to read the language from
+
+
 def train(report):
     from matcher.training import train_and_register
 
-    return train_and_register(engine, progress=report)
+    # train_and_register reports no steps of its own: the bar shows start and end.
+    report(0.1, label)
+    return train_and_register(engine)
 
 
 if st.button(ui.t("retrain_start"), key="retrain", disabled=job.running):

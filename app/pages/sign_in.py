@@ -1,0 +1,56 @@
+"""Sign-in: a password form (argon2), or the identity provider through st.login when
+``auth.mode`` is "oidc". Either way the users table decides the role."""
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from matcher import audit
+from matcher.access import pages_for
+from matcher.auth import authenticate, user_for_identity
+from matcher.settings import get_settings
+
+
+def signed_in(signed) -> None:
+    """Remember the user, audit the sign-in and open the role's first page."""
+    audit.record(ui.engine(), signed, audit.SIGN_IN)
+    st.session_state["user"] = signed
+    st.switch_page(ui.page_path(pages_for(signed)[0]))
+
+
+def sign_in_password() -> None:
+    st.title(ui.t("app_title"))
+    st.caption(ui.t("app_tagline"))
+    with st.form("sign_in"):
+        username = st.text_input(ui.t("username"), key="username")
+        password = st.text_input(ui.t("password"), type="password", key="password")
+        submitted = st.form_submit_button(ui.t("sign_in"))
+    if submitted:
+        signed = authenticate(ui.engine(), username, password)
+        if signed is None:
+            audit.record(ui.engine(), username or "?", audit.SIGN_IN_FAILED)
+            st.error(ui.t("wrong_password"))
+            return
+        signed_in(signed)
+
+
+def sign_in_oidc() -> None:
+    """Production sign-in through the identity provider; the users table still decides the role."""
+    st.title(ui.t("app_title"))
+    if not st.user.is_logged_in:
+        if st.button(ui.t("sign_in_oidc")):
+            st.login(get_settings().auth.oidc_provider)
+        return
+    signed = user_for_identity(ui.engine(), st.user.get("email"))
+    if signed is None:
+        st.error(ui.t("unknown_identity"))
+        if st.button(ui.t("sign_out")):
+            st.logout()
+        return
+    signed_in(signed)
+
+
+if get_settings().auth.mode == "oidc":
+    sign_in_oidc()
+else:
+    sign_in_password()

@@ -1,0 +1,39 @@
+"""Helpers for the AppTest tests: point the app at a test database and sign in through the form."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from matcher.auth import create_user
+from matcher.settings import get_settings
+
+HOME = Path(__file__).resolve().parent.parent / "app" / "Home.py"
+PASSWORD = "a long test password"
+# Generous: the first run of a page loads the taxonomy, a model or the world on a busy machine.
+TIMEOUT = 120
+
+
+def use_database(monkeypatch, engine, mlflow_dir: Path | None = None) -> None:
+    """Make the app read this engine's database (and an MLflow store of its own)."""
+    monkeypatch.setenv("MATCHER_DB_URL", str(engine.url))
+    if mlflow_dir is not None:
+        monkeypatch.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{mlflow_dir / 'mlflow.db'}")
+        monkeypatch.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(mlflow_dir / "artifacts"))
+    get_settings.cache_clear()
+
+
+def signed_in(engine, username: str, role: str, caseworker_id: str | None = None) -> AppTest:
+    """A fresh app with a new account of the role, signed in through the sign-in form."""
+    create_user(engine, username, PASSWORD, role, caseworker_id)
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
+    at.text_input(key="username").input(username)
+    at.text_input(key="password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["user"].username == username
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
