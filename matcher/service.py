@@ -151,8 +151,9 @@ class Matcher:
             else:
                 da, en = [], []
             why = [INFEASIBILITY[name] for name, hit in blocked.iloc[rank - 1].items() if hit]
-            da = [f"ikke muligt nu: {d}" for d, _ in why] + da
-            en = [f"not feasible now: {e}" for _, e in why] + en
+            if why:
+                da = ["ikke muligt nu: " + ", ".join(d for d, _ in why)] + da
+                en = ["not feasible now: " + ", ".join(e for _, e in why)] + en
             employer = opp["employer_name"] if isinstance(opp["employer_name"], str) else (opp["provider"] or "")
             out.append(
                 Suggestion(

@@ -1,0 +1,117 @@
+"""The recommendation API on the small world with the trained ranker."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.features.candidates import suggestable
+from matcher.service import Matcher, NoTrainedModel, latest_date
+
+
+@pytest.fixture(scope="module")
+def day(small_world):
+    return latest_date(small_world)
+
+
+def _citizen_with_history(world, day):
+    active = world.active_citizens(day)["citizen_id"]
+    counts = world.referrals[world.referrals["citizen_id"].isin(active)].groupby("citizen_id").size()
+    return counts.idxmax()
+
+
+def test_latest_date_is_the_end_of_the_data(small_world, day):
+    assert day == max(small_world.referrals["proposed_on"].max(), small_world.opportunities["open_from"].max())
+
+
+def test_recommend_follows_the_rules(small_world, small_matcher, day):
+    cid = _citizen_with_history(small_world, day)
+    out = small_matcher.recommend(cid, k=10)
+    assert 0 < len(out) <= 10
+    open_ids = set(suggestable(small_world, day)["opportunity_id"])
+    proposed = set(small_world.referrals.loc[(small_world.referrals["citizen_id"] == cid) & (small_world.referrals["proposed_on"] <= day), "opportunity_id"])
+    assert all(s.opportunity_id in open_ids and s.opportunity_id not in proposed for s in out)
+    # Feasible first, each part by score.
+    flags = [s.feasible for s in out]
+    assert flags == sorted(flags, reverse=True)
+    for part in (True, False):
+        scores = [s.score for s in out if s.feasible is part]
+        assert scores == sorted(scores, reverse=True)
+    assert [s.rank for s in out] == list(range(1, len(out) + 1))
+    for s in out:
+        assert 3 <= len(s.reasons_da) <= 5 and len(s.reasons_da) == len(s.reasons_en)
+        assert s.title in s.describe() and s.employer
+
+
+def test_reasons_carry_the_actual_values(small_world, small_matcher, day):
+    cid = _citizen_with_history(small_world, day)
+    for s in small_matcher.recommend(cid, k=10):
+        commute = [r for r in s.reasons_da if "minutters transport" in r]
+        for r in commute:
+            assert r.startswith(f"{round(s.commute_minutes)} minutters transport")
+        if not s.feasible:
+            assert s.reasons_da[0].startswith("ikke muligt nu") and s.reasons_en[0].startswith("not feasible now")
+
+
+def test_filters(small_world, small_matcher, day):
+    cid = _citizen_with_history(small_world, day)
+    assert all(s.kind == "company_placement" for s in small_matcher.recommend(cid, k=20, kinds=["company_placement"]))
+    assert all(s.commute_minutes <= 30 for s in small_matcher.recommend(cid, k=20, max_commute=30))
+    hours = small_world.opportunities.set_index("opportunity_id")["hours_per_week"]
+    assert all(hours[s.opportunity_id] <= 20 for s in small_matcher.recommend(cid, k=20, max_hours=20))
+    with pytest.raises(ValueError, match="unknown kind"):
+        small_matcher.recommend(cid, kinds=["holiday"])
+    with pytest.raises(KeyError, match="unknown citizen_id"):
+        small_matcher.recommend("C-nobody")
+
+
+def test_candidates_only_consenting_active_citizens(small_world, small_matcher, day):
+    oid = suggestable(small_world, day)["opportunity_id"].iloc[0]
+    out = small_matcher.candidates(oid, k=15)
+    active = small_world.active_citizens(day)
+    consenting = set(active.loc[active["candidate_search_consent"].fillna(False).astype(bool), "citizen_id"])
+    assert 0 < len(out) <= 15
+    assert all(s.citizen_id in consenting and s.opportunity_id == oid for s in out)
+    with pytest.raises(KeyError, match="unknown opportunity_id"):
+        small_matcher.candidates("O-nothing")
+
+
+def test_recommend_all_agrees_with_recommend(small_world, small_matcher, day):
+    frame = small_matcher.recommend_all(k=5)
+    assert list(frame.columns) == ["citizen_id", "rank", "opportunity_id", "score"]
+    assert set(frame["citizen_id"]) == set(small_world.active_citizens(day)["citizen_id"])
+    assert frame.groupby("citizen_id")["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1))).all()
+    assert not frame.duplicated(["citizen_id", "opportunity_id"]).any()
+    for cid in frame["citizen_id"].drop_duplicates().sample(3, random_state=0):
+        one = [s.opportunity_id for s in small_matcher.recommend(cid, k=5)]
+        assert frame.loc[frame["citizen_id"] == cid, "opportunity_id"].tolist() == one
+
+
+def test_no_model_is_a_clear_error(small_world, small_engine, tmp_path, monkeypatch):
+    with pytest.raises(NoTrainedModel, match="run `matcher train`"):
+        Matcher(small_world, None)
+    from matcher.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(NoTrainedModel, match="run `matcher train`"):
+            Matcher.load(small_engine)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_save_and_load_round_trip(small_world, trained_ranker, tmp_path):
+    from matcher.features.build import build_features
+    from matcher.labels import training_pairs
+    from matcher.models.lgbm import LightGBMRanker
+
+    path = trained_ranker.save(tmp_path / "model")
+    loaded = LightGBMRanker.load(path)
+    pairs = training_pairs(small_world, None).head(200)
+    features = build_features(small_world, pairs)
+    np.testing.assert_array_equal(loaded.score(features), trained_ranker.score(features))
+    assert loaded.metadata["data_fingerprint"] == trained_ranker.metadata["data_fingerprint"]
+    assert loaded.metadata["features"] == trained_ranker.features
+    contributions = loaded.contributions(features)
+    np.testing.assert_allclose(contributions.sum(axis=1), loaded.score(features), rtol=1e-6, atol=1e-6)
