@@ -112,6 +112,33 @@ def truth_candidates(world: World, at: pd.Timestamp, n_citizens: int, seed: int)
     return frame
 
 
+def open_set_pairs(world: World, test: pd.DataFrame, n_queries: int, seed: int) -> pd.DataFrame:
+    """Each sampled test query's logged referral among every opportunity suggestable then.
+
+    A query's logged referral keeps its gain; the other candidates (open on the proposal date
+    with free capacity, not proposed to the citizen before, as known in ``world``) get gain 0:
+    whether they would have worked is unknown, so this metric under-credits a model that finds
+    good opportunities nobody proposed. Only queries with a positive gain are sampled (the others
+    cannot be ranked right or wrong).
+    """
+    from matcher.features.candidates import candidate_pairs, suggestable
+
+    positive = test.loc[test["gain"] > 0, "query_id"].drop_duplicates()
+    chosen = positive.sample(n=min(n_queries, len(positive)), random_state=seed)
+    logged = test[test["query_id"].isin(chosen)]
+    parts = []
+    # One candidate set per proposal date (a loop over dates, not over pairs).
+    for day, group in logged.groupby("as_of"):
+        cand = candidate_pairs(world, group["citizen_id"].unique(), suggestable(world, day)["opportunity_id"].to_numpy(), day)
+        parts.append(cand)
+    candidates = pd.concat(parts, ignore_index=True)
+    candidates["query_id"] = candidates["citizen_id"] + "|" + pd.to_datetime(candidates["as_of"]).dt.strftime("%Y-%m-%d")
+    candidates["gain"] = 0
+    logged = logged[["citizen_id", "opportunity_id", "as_of", "gain", "query_id"]]
+    frame = pd.concat([logged, candidates[logged.columns]], ignore_index=True)
+    return frame.drop_duplicates(["query_id", "opportunity_id"], keep="first").reset_index(drop=True)
+
+
 # ---- the report ----------------------------------------------------------------------------
 
 
@@ -150,7 +177,9 @@ class EvaluationReport:
             + ", ".join(f"{k}={v}" for k, v in get_settings().gains.items())
             + "; relevant for MAP/recall: a success). Queries without a relevant referral are left out. "
             "Oracle ratio@k = expected successes (simulator's truth) of the model's top k over the best "
-            "possible top k, summed over the sampled citizens. Coverage@10 = share of sampled citizens with "
+            "possible top k, summed over the sampled citizens. open_ndcg@10 / open_recall@10: each sampled test query's "
+            "logged referral ranked among every opportunity suggestable on its date (others count as gain 0). "
+            "Coverage@10 = share of sampled citizens with "
             f"at least {get_settings().min_feasible_suggestions} feasible opportunities in the model's top 10.",
             "",
         ]
@@ -188,7 +217,7 @@ def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path
     import matplotlib.pyplot as plt
 
     paths = []
-    metrics_to_plot = [m for m in ("oracle_ratio@10", "ndcg@10") if m in table and table[m].notna().any()]
+    metrics_to_plot = [m for m in ("oracle_ratio@10", "ndcg@10", "open_ndcg@10") if m in table and table[m].notna().any()]
     if metrics_to_plot:
         fig, axes = plt.subplots(1, len(metrics_to_plot), figsize=(5 * len(metrics_to_plot), 4), squeeze=False)
         for ax, metric in zip(axes[0], metrics_to_plot):
@@ -266,6 +295,7 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
     space = FeatureSpace.of(known)
     train = make_pairs(known, train_frame, space)
     test = make_pairs(known, test_frame, space)
+    open_set = make_pairs(known, open_set_pairs(known, test_frame, ev.open_set_queries, ev.seed), space)
 
     truth_folder = _truth_dir(truth_dir)
     truth_pairs, probability = None, None
@@ -285,6 +315,9 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
         ranker.fit(train)
         fit_s = time.perf_counter() - t0
         row = _logged_metrics(test.frame, ranker.score(test), ev.seed)
+        scored_open = open_set.frame.assign(score=ranker.score(open_set))
+        row["open_ndcg@10"] = metrics.ndcg_at_k(scored_open, 10, ev.seed)
+        row["open_recall@10"] = metrics.recall_at_k(scored_open, 10, success_gain(), ev.seed)
         if truth_pairs is not None:
             scored = truth_pairs.frame.assign(score=ranker.score(truth_pairs), probability=probability)
             curve = metrics.oracle_ratio_curve(scored, ks, ev.seed)
@@ -306,8 +339,15 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
         "test_queries": int(test_frame["query_id"].nunique()),
         "test_queries_with_success": int(test_frame.loc[test_frame["gain"] >= success_gain(), "query_id"].nunique()),
         "test_queries_with_2plus_referrals": int((test_frame.groupby("query_id").size() >= 2).sum()),
+        "open_set_queries": int(open_set.frame["query_id"].nunique()),
+        "open_set_pairs": len(open_set),
     }
     notes = []
+    if sizes["test_queries_with_2plus_referrals"] < 0.1 * sizes["test_queries"]:
+        notes.append(
+            f"only {sizes['test_queries_with_2plus_referrals']:,} of {sizes['test_queries']:,} test queries hold two or more "
+            "logged referrals: the logged NDCG/MAP/recall barely tell models apart; read open_ndcg@10 and open_recall@10"
+        )
     if truth_pairs is not None:
         sizes["truth_citizens"] = int(truth_pairs.frame["citizen_id"].nunique())
         sizes["truth_pairs"] = len(truth_pairs)

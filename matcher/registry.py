@@ -88,7 +88,8 @@ def champion_version() -> str | None:
     model = _registered()
     if model is None:
         return None
-    return (model.aliases or {}).get(get_settings().champion_alias)
+    version = (model.aliases or {}).get(get_settings().champion_alias)
+    return None if version is None else str(version)
 
 
 def promote(version: str | int) -> str:

@@ -3,9 +3,9 @@ when it does at least as well as the champion on the same held-out window.
 
 The training window is every referral proposed before ``as_of`` with an outcome known before it.
 Its last ``evaluation.holdout_fraction`` (by proposal date, from the holdout start H) is held out:
-the model is fitted on what was known at H and measured (NDCG@10) on the held-out referrals; the
-champion is re-scored on exactly those referrals. The registered model is the one that was
-measured, so the number in the registry belongs to the artifact next to it.
+the model is fitted on what was known at H and measured (NDCG@10, one query per citizen) on the
+held-out referrals; the champion is re-scored on exactly those referrals. The registered model is
+the one that was measured, so the number in the registry belongs to the artifact next to it.
 """
 from __future__ import annotations
 
@@ -67,8 +67,15 @@ def holdout_start(frame: pd.DataFrame, fraction: float) -> pd.Timestamp:
     return pd.Timestamp(pd.to_datetime(frame["as_of"]).quantile(1.0 - fraction)).normalize()
 
 
-def _ndcg10(pairs: Pairs, scores: np.ndarray) -> float:
-    return metrics.ndcg_at_k(pairs.frame.assign(score=scores), 10, get_settings().evaluation.seed)
+def _ndcg10(pairs: Pairs, scores: np.ndarray, k: int = 10) -> float:
+    """NDCG@k over the held-out referrals, one query per citizen.
+
+    A query per citizen and proposal date would mostly hold a single referral (caseworkers
+    propose one thing at a time), and a one-item query scores 1 whatever the model does; a
+    citizen's held-out referrals together are what the gate can rank.
+    """
+    frame = pairs.frame.assign(query_id=pairs.frame["citizen_id"], score=scores)
+    return metrics.ndcg_at_k(frame, k, get_settings().evaluation.seed)
 
 
 def _gate(new: float, champion: float | None, champion_version: str | None, overlap: int) -> tuple[bool, str]:
@@ -160,7 +167,7 @@ def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker
     }
     run_metrics = {
         "holdout_ndcg10": new_ndcg,
-        "holdout_ndcg5": metrics.ndcg_at_k(hold_pairs.frame.assign(score=ranker.score(hold_pairs)), 5, settings.evaluation.seed),
+        "holdout_ndcg5": _ndcg10(hold_pairs, ranker.score(hold_pairs), k=5),
     }
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
