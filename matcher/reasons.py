@@ -140,8 +140,8 @@ WRITERS: dict[str, Callable[[pd.Series, dict, bool], Sentence | None]] = {
 
 def topic_contributions(contributions: np.ndarray, features: list[str]) -> pd.DataFrame:
     """Contributions summed per topic: one row a pair, one column a topic (bias dropped)."""
-    frame = pd.DataFrame(np.asarray(contributions)[:, : len(features)], columns=features)
-    return pd.DataFrame({t: frame[[c for c in cols if c in frame]].sum(axis=1) for t, cols in TOPICS.items()})
+    membership = np.array([[f in cols for cols in TOPICS.values()] for f in features], dtype=float)
+    return pd.DataFrame(np.asarray(contributions)[:, : len(features)] @ membership, columns=list(TOPICS))
 
 
 def explain(values: pd.Series, topics: pd.Series, context: dict) -> tuple[list[str], list[str]]:

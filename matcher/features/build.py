@@ -20,7 +20,7 @@ import pandas as pd
 from matcher.features.commute import COMMUTE_FEATURES, commute_features
 from matcher.features.fit import FIT_FEATURES, barrier_flags, fit_features
 from matcher.features.history import HISTORY_FEATURES, history_features
-from matcher.features.occupation import OCCUPATION_FEATURES, OccupationSpace, occupation_features
+from matcher.features.occupation import OCCUPATION_FEATURES, OccupationSpace, citizen_occupations, occupation_features
 from matcher.features.skills import SKILL_FEATURES, SkillSpace, skill_features
 from matcher.taxonomy import Taxonomy, load_taxonomy
 from matcher.world import World
@@ -67,6 +67,7 @@ class FeatureSpace:
     occupations: OccupationSpace
     citizens: pd.DataFrame
     opportunities: pd.DataFrame
+    citizen_occupations: dict[str, pd.DataFrame]
     _source: tuple
 
     @classmethod
@@ -76,10 +77,12 @@ class FeatureSpace:
         citizens = pd.concat([citizens, barrier_flags(world.citizens.reset_index(drop=True))], axis=1)
         employers = world.employers[["employer_id", "name", "social_agreement", "employees"]].rename(columns={"name": "employer_name"})
         opportunities = world.opportunities.reset_index(drop=True).merge(employers, on="employer_id", how="left")
+        occupations = _occupation_space(str(taxonomy.esco_dir))
         return cls(
             taxonomy=taxonomy,
             skills=SkillSpace(taxonomy, opportunities),
-            occupations=_occupation_space(str(taxonomy.esco_dir)),
+            occupations=occupations,
+            citizen_occupations=citizen_occupations(occupations, world),
             citizens=citizens.set_index("citizen_id", drop=False),
             opportunities=opportunities.set_index("opportunity_id", drop=False),
             _source=(id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers)),
@@ -128,7 +131,7 @@ def build_features(world: World, pairs: pd.DataFrame, space: FeatureSpace | None
     citizen_skills = space.skills.citizen_matrix(world, keys)
     opp_rows = space.skills.opportunity_index.get_indexer(p["opportunity_id"])
 
-    occ, best = occupation_features(space.occupations, world, p.assign(opportunity_uri=opp["occupation_uri"].to_numpy()))
+    occ, best = occupation_features(space.occupations, space.citizen_occupations, p.assign(opportunity_uri=opp["occupation_uri"].to_numpy()))
     parts = [
         skill_features(citizen_skills, key_rows, space.skills.opportunities, opp_rows),
         occ,

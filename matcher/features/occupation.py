@@ -100,7 +100,19 @@ def _best(space: OccupationSpace, links: pd.DataFrame, n: int) -> tuple[np.ndarr
     return sim, dist, best
 
 
-def occupation_links(space: OccupationSpace, world, pairs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def citizen_occupations(space: OccupationSpace, world) -> dict[str, pd.DataFrame]:
+    """Each citizen's wished occupations and work-history occupations (with start dates), as rows."""
+    wishes = world.citizens[["citizen_id", "job_wishes"]].explode("job_wishes").dropna()
+    history = world.work_history
+    return {
+        "wish": pd.DataFrame({"citizen_id": wishes["citizen_id"].to_numpy(), "occ": space.rows(wishes["job_wishes"].to_numpy())}),
+        "history": pd.DataFrame(
+            {"citizen_id": history["citizen_id"].to_numpy(), "occ": space.rows(history["occupation_uri"].to_numpy()), "start_on": history["start_on"].to_numpy()}
+        ).drop_duplicates(),
+    }
+
+
+def occupation_links(space: OccupationSpace, citizen_occ: dict[str, pd.DataFrame], pairs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Pair-to-occupation links for wishes and for work history known before ``as_of``."""
     n = len(pairs)
     base = pd.DataFrame(
@@ -111,22 +123,17 @@ def occupation_links(space: OccupationSpace, world, pairs: pd.DataFrame) -> dict
             "target": space.rows(pairs["opportunity_uri"].to_numpy()),
         }
     )
-    wishes = world.citizens[["citizen_id", "job_wishes"]].explode("job_wishes").dropna()
-    wishes = pd.DataFrame({"citizen_id": wishes["citizen_id"].to_numpy(), "occ": space.rows(wishes["job_wishes"].to_numpy())})
-    history = world.work_history
-    history = pd.DataFrame(
-        {"citizen_id": history["citizen_id"].to_numpy(), "occ": space.rows(history["occupation_uri"].to_numpy()), "start_on": history["start_on"].to_numpy()}
-    ).drop_duplicates()
-    wish_links = base.merge(wishes, on="citizen_id")
-    hist_links = base.merge(history, on="citizen_id")
+    wish_links = base.merge(citizen_occ["wish"], on="citizen_id")
+    hist_links = base.merge(citizen_occ["history"], on="citizen_id")
     hist_links = hist_links[hist_links["start_on"] < hist_links["as_of"]].drop(columns="start_on")
     return {"wish": wish_links, "history": hist_links}
 
 
-def occupation_features(space: OccupationSpace, world, pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def occupation_features(space: OccupationSpace, citizen_occ: dict[str, pd.DataFrame], pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Occupation-fit features, and for each pair the best-matching wish and history occupation URI.
 
-    ``pairs`` carries ``citizen_id``, ``as_of`` and ``opportunity_uri`` (missing for a course).
+    ``citizen_occ``: from :func:`citizen_occupations`. ``pairs`` carries ``citizen_id``, ``as_of``
+    and ``opportunity_uri`` (missing for a course).
     """
     # Many pairs share citizen, date and occupation (one citizen, many openings in one trade).
     keys = pd.DataFrame(
@@ -134,13 +141,13 @@ def occupation_features(space: OccupationSpace, world, pairs: pd.DataFrame) -> t
     )
     codes = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
     unique = keys.drop_duplicates().reset_index(drop=True)
-    features, best = _occupation_features(space, world, unique)
+    features, best = _occupation_features(space, citizen_occ, unique)
     return features.iloc[codes].reset_index(drop=True), {k: v[codes] for k, v in best.items()}
 
 
-def _occupation_features(space: OccupationSpace, world, pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _occupation_features(space: OccupationSpace, citizen_occ: dict[str, pd.DataFrame], pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     n = len(pairs)
-    links = occupation_links(space, world, pairs)
+    links = occupation_links(space, citizen_occ, pairs)
     w_sim, w_dist, w_best = _best(space, links["wish"], n)
     h_sim, h_dist, h_best = _best(space, links["history"], n)
     features = pd.DataFrame(
