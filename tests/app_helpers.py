@@ -23,6 +23,22 @@ def use_database(monkeypatch, engine, mlflow_dir: Path | None = None) -> None:
     get_settings.cache_clear()
 
 
+def copy_database(db_url: str, folder: Path):
+    """A writable copy of a SQLite database (the session's small world is read-only). SQLite's
+    backup API, not a file copy: in WAL mode recent writes live in a side file."""
+    import sqlite3
+
+    from matcher.db import make_engine
+
+    target = folder / "app.db"
+    source, copy = sqlite3.connect(db_url.removeprefix("sqlite:///")), sqlite3.connect(target)
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return make_engine(f"sqlite:///{target}")
+
+
 def signed_in(engine, username: str, role: str, caseworker_id: str | None = None) -> AppTest:
     """A fresh app with a new account of the role, signed in through the sign-in form."""
     create_user(engine, username, PASSWORD, role, caseworker_id)

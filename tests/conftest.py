@@ -194,3 +194,41 @@ def small_matcher(small_world, trained_ranker, small_engine):
     from matcher.service import Matcher
 
     return Matcher(small_world, trained_ranker, small_engine)
+
+
+# ---- the small world's ranker registered as champion in a temporary MLflow store (app tests) ----
+
+
+@pytest.fixture(scope="session")
+def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
+    """An MLflow store holding ``trained_ranker`` as the registered champion. Point the app at it
+    with MATCHER_MLFLOW_TRACKING_URI=sqlite:///<dir>/mlflow.db (see tests/app_helpers.py)."""
+    import pickle
+
+    import mlflow
+
+    from matcher import registry
+    from matcher.settings import get_settings
+
+    store = tmp_path_factory.mktemp("mlflow")
+    saved = {k: os.environ.get(k) for k in ("MATCHER_MLFLOW_TRACKING_URI", "MATCHER_MLFLOW_ARTIFACT_ROOT")}
+    os.environ["MATCHER_MLFLOW_TRACKING_URI"] = f"sqlite:///{store / 'mlflow.db'}"
+    os.environ["MATCHER_MLFLOW_ARTIFACT_ROOT"] = str(store / "artifacts")
+    get_settings.cache_clear()
+    try:
+        with mlflow.start_run(experiment_id=registry.experiment_id(), run_name="test-champion") as run:
+            model_dir = store / registry.ARTIFACT_PATH
+            model_dir.mkdir()
+            with open(model_dir / registry.ARTIFACT_FILE, "wb") as f:
+                pickle.dump(trained_ranker, f)
+            mlflow.log_artifacts(str(model_dir), artifact_path=registry.ARTIFACT_PATH)
+            uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
+        registry.promote(registry.register(run.info.run_id, uri, description="test champion"))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+    return store
