@@ -35,7 +35,7 @@ ACCEPTANCE_PROBLEMS = [
     f"work_history:7:citizen_id: {CPR_SAID}",
     "opportunities:4:kind: 'praktik' is not one of: company_placement, wage_subsidy_job, small_job, "
     "ordinary_job, flex_job, course, education",
-    "referrals:3:opportunity_id: 'O77' is not a opportunity_id in opportunities",
+    "referrals:3:opportunity_id: 'O77' not found in opportunities.opportunity_id",
     f"referrals:6:citizen_id: {CPR_SAID}",
     "referrals:9:outcome_on: 2020-01-01 is before proposed_on 2021-05-01; outcome_on cannot come before proposed_on",
 ]

@@ -170,8 +170,8 @@ def test_broken_foreign_keys(export, engine):
     set_cell(export, "referrals", 5, "opportunity_id", "O99")
     set_cell(export, "citizens", 4, "caseworker_id", "cw99")
     assert refused(export, engine) == [
-        "citizens:4:caseworker_id: 'cw99' is not a caseworker_id in caseworkers",
-        "referrals:5:opportunity_id: 'O99' is not a opportunity_id in opportunities",
+        "citizens:4:caseworker_id: 'cw99' not found in caseworkers.caseworker_id",
+        "referrals:5:opportunity_id: 'O99' not found in opportunities.opportunity_id",
     ]
 
 

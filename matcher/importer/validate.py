@@ -7,6 +7,7 @@ index = the row number a spreadsheet shows) that the loader can trust.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,9 +100,9 @@ def _number(value: float | None) -> str:
     return str(int(value)) if value is not None and float(value).is_integer() else str(value)
 
 
-def validate(raw: RawExport, known_uris: set[str] | frozenset[str] | np.ndarray) -> Checked:
+def validate(raw: RawExport, known_uris: Iterable[str]) -> Checked:
     """Check every table of ``raw``; ``known_uris`` are the ESCO occupation URIs allowed."""
-    known = np.asarray(list(known_uris) if isinstance(known_uris, (set, frozenset)) else known_uris, dtype=object)
+    known = np.asarray(list(known_uris), dtype=object)
     out = Checked(problems=list(raw.problems), warnings=list(raw.warnings))
     found = _Problems()
     for name in TABLE_ORDER:
@@ -139,10 +140,9 @@ def _check_table(spec: Table, frame: pd.DataFrame, known: np.ndarray, found: _Pr
 
 
 def _empty(column: Column, index: pd.Index) -> pd.Series:
-    if column.type in LIST_TYPES:
-        return pd.Series([None] * len(index), index=index, dtype=object)
-    return pd.Series(pd.NA, index=index, dtype=DTYPES[column.type]) if column.type != "date" else \
-        pd.Series(pd.NaT, index=index, dtype=DTYPES["date"])
+    """A column absent from the file: all missing, in the column's dtype."""
+    missing = pd.Series([None] * len(index), index=index, dtype=object)
+    return missing if column.type in LIST_TYPES else missing.astype(DTYPES[column.type])
 
 
 def _check_column(table: str, column: Column, values: pd.Series, known: np.ndarray, found: _Problems) -> pd.Series:
@@ -304,4 +304,4 @@ def _check_references(spec: Table, frame: pd.DataFrame, tables: dict[str, pd.Dat
         cpr = values.str.fullmatch(CPR_SHAPE).fillna(False)
         bad = values.notna() & ~cpr & ~member(values, tables[target][target_column])
         found.add(spec.name, column.name, frame.index[bad.fillna(False)],
-                  _shown(values[bad.fillna(False)].astype(object)) + f" is not a {target_column} in {target}")
+                  _shown(values[bad.fillna(False)].astype(object)) + f" not found in {target}.{target_column}")
