@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -141,13 +143,6 @@ def _candidate_paths(model_name: str, taxonomy_version: str) -> list[Path]:
     ]
 
 
-def _writable(directory: Path) -> bool:
-    probe = directory
-    while not probe.exists():
-        probe = probe.parent
-    return os.access(probe, os.W_OK)
-
-
 @dataclass(frozen=True)
 class OccupationEmbeddings:
     """One L2-normalised row per ESCO occupation, in taxonomy order."""
@@ -206,13 +201,18 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 def _read_cache(path: Path, taxonomy: Taxonomy) -> np.ndarray | None:
-    """The cached matrix, or None when the file is absent or was built for other occupations."""
+    """The cached matrix, or None when the file is absent, unreadable or built for other occupations."""
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as stored:
-        if not np.array_equal(stored["uris"], taxonomy.uris.astype(str)):
-            return None
-        return _normalise(stored["matrix"])
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if not np.array_equal(stored["uris"], taxonomy.uris.astype(str)):
+                return None
+            return _normalise(stored["matrix"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        # E.g. a Git LFS pointer or a truncated copy: recompute rather than fail.
+        warnings.warn(f"ignoring unreadable embedding cache {path}: {exc}", stacklevel=3)
+        return None
 
 
 def compute_occupation_matrix(taxonomy: Taxonomy, model_name: str) -> np.ndarray:
@@ -224,15 +224,18 @@ def write_cache(path: Path, taxonomy: Taxonomy, model_name: str, matrix: np.ndar
     """Store a matrix as float16 with its keys; written to a temporary file and renamed atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(
-        tmp,
-        uris=taxonomy.uris.astype(str),
-        matrix=matrix.astype(np.float16),
-        model_name=np.array(model_name),
-        taxonomy_version=np.array(taxonomy.version),
-        text_recipe=np.array(TEXT_RECIPE),
-    )
-    os.replace(tmp, path)
+    try:
+        np.savez_compressed(
+            tmp,
+            uris=taxonomy.uris.astype(str),
+            matrix=matrix.astype(np.float16),
+            model_name=np.array(model_name),
+            taxonomy_version=np.array(taxonomy.version),
+            text_recipe=np.array(TEXT_RECIPE),
+        )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -249,9 +252,15 @@ def build_occupation_embeddings(
         if matrix is not None:
             return OccupationEmbeddings(taxonomy.uris, matrix, model_name, taxonomy.version)
     matrix = compute_occupation_matrix(taxonomy, model_name)
-    target = next((p for p in candidates if _writable(p.parent)), None)
-    if target is not None:
-        write_cache(target, taxonomy, model_name, matrix)
+    # The shipped folder may be read-only (an installed package): fall back to cache_dir.
+    for path in candidates:
+        try:
+            write_cache(path, taxonomy, model_name, matrix)
+            break
+        except OSError as exc:
+            failure = f"{path}: {exc}"
+    else:
+        warnings.warn(f"could not store the embedding cache anywhere (last: {failure})", stacklevel=2)
     # Round-trip through float16 so a fresh build and a cached load give identical numbers.
     return OccupationEmbeddings(
         taxonomy.uris, _normalise(matrix.astype(np.float16)), model_name, taxonomy.version

@@ -169,3 +169,27 @@ def test_other_model_name_loads_from_a_local_folder(small_tax, tmp_path):
         emb.DEFAULT_MODEL, small_tax.version, tmp_path
     )
     assert built.model_name == folder
+
+
+def test_unusable_embeddings_dir_falls_back_to_cache_dir(small_tax, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MATCHER_EMBEDDINGS_DIR", str(blocker / "embeddings"))
+    monkeypatch.setenv("MATCHER_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    try:
+        emb.build_occupation_embeddings(small_tax, emb.DEFAULT_MODEL)
+        assert emb.cache_path(emb.DEFAULT_MODEL, small_tax.version, tmp_path / "cache" / "embeddings").exists()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_unreadable_cache_is_recomputed_with_a_warning(small_tax, tmp_path):
+    path = emb.cache_path(emb.DEFAULT_MODEL, small_tax.version, tmp_path)
+    path.write_text("version https://git-lfs.github.com/spec/v1\n")
+    with pytest.warns(UserWarning, match="unreadable embedding cache"):
+        rebuilt = emb.build_occupation_embeddings(small_tax, emb.DEFAULT_MODEL, directory=tmp_path)
+    assert rebuilt.matrix.shape == (24, 384)
+    with np.load(path) as stored:
+        assert np.array_equal(stored["uris"], small_tax.uris.astype(str))
