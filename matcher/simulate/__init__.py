@@ -31,7 +31,7 @@ __all__ = ["simulate_world", "Truth"]
 STOCK_SHARE = 0.62
 EMPLOYERS_PER_CITIZEN = 0.15
 OPPORTUNITIES_PER_CITIZEN = 0.8
-ACTIVE_PER_STOCK = 1.0  # mean active caseload relative to the stock at start (inflow ~ outflow)
+ACTIVE_PER_STOCK = 0.96  # mean active caseload relative to the stock at start (inflow ~ outflow)
 
 
 def make_caseworkers(rng: np.random.Generator, team: np.ndarray, stock: np.ndarray, target: float) -> pd.DataFrame:

@@ -27,7 +27,7 @@ def _by_kind(*values: float) -> dict[str, float]:
 
 # Kinds in contract order: placement, wage subsidy, small job, ordinary, flex, course, education.
 PARAMS: dict = {
-    "sigma": {"motivation": 0.5, "affinity": 0.35, "inclusiveness": 0.5},
+    "sigma": {"motivation": 0.8, "affinity": 0.35, "inclusiveness": 0.5},
     "commute": {"speed_kmh": 17.0, "overhead_minutes": 8.0, "default_limit_minutes": 60.0},
     "default_max_hours": 37.0,
     "no_occupation_skill": 0.3,
@@ -36,17 +36,17 @@ PARAMS: dict = {
     "history_levels": [0.0, 0.3, 0.6, 0.9],  # none, same family (ISCO 2), same unit group (ISCO 4), same occupation
     "wish_levels": [0.0, 0.3, 0.7, 1.2],
     "decline": {
-        "base": _by_kind(-1.6, -1.5, -1.4, -1.6, -1.6, -1.2, -1.0),
-        "wish": 1.0, "affinity": 1.0, "commute_minutes": 0.02, "over_limit_minutes": 0.10,
+        "base": _by_kind(-0.2, -0.5, -0.4, -0.8, -0.8, -0.5, -0.5),
+        "wish": 1.5, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
         "hours_over": 0.06, "motivation": 0.8,
     },
     "no_show": {
-        "base": _by_kind(-2.3, -2.3, -2.3, -2.3, -2.3, -2.0, -2.2),
+        "base": _by_kind(-1.9, -2.0, -2.0, -2.1, -2.0, -1.7, -1.9),
         "barriers": {"substance_use": 0.9, "mental_health": 0.4, "housing": 0.4, "childcare": 0.2},
         "over_limit_minutes": 0.02, "motivation": 0.6,
     },
     "reject": {
-        "base": _by_kind(-2.0, -1.2, -1.0, 0.2, -0.6, -3.0, -1.2),
+        "base": _by_kind(-0.5, -0.2, -0.1, 0.4, -0.3, -2.6, -0.6),
         "danish_gap": 0.8, "licence_missing": 2.5, "skill": 1.8, "history": 1.0,
         "inclusiveness": 1.0, "social_agreement": 0.5,
         "education": {"none": 0.3, "primary": 0.15, "upper_secondary": -0.1, "vocational": -0.2,
@@ -69,10 +69,10 @@ PARAMS: dict = {
         "aktivitetsparat": _by_kind(0.1, 0.5, 0.4, 1.0, -0.3, 0.2, 0.8),
         "physical_barrier_physical_family": 0.5,
         "danish_gap": 0.4, "hours_over": 0.05, "over_limit_minutes": 0.02, "motivation": 0.7,
-        "affinity": 1.0, "skill": 1.0, "months_log": 0.15, "experience": 0.2,
+        "affinity": 1.0, "skill": 1.0, "wish": 0.4, "months_log": 0.15, "experience": 0.2,
     },
     "hire": {
-        "base": _by_kind(-2.2, -1.0, -1.2, 1.5, 1.5, -4.0, 0.8),
+        "base": _by_kind(0.1, 0.7, 0.3, 2.3, 2.3, -3.5, 2.1),
         "skill": 1.0, "inclusiveness": 0.5, "motivation": 0.4, "months_log": 0.25, "experience": 0.3,
         "history": 0.3, "danish_gap": 0.4, "aktivitetsparat": 0.8,
     },
@@ -157,7 +157,7 @@ def outcome_probabilities(x: PairInputs, params: dict = PARAMS) -> np.ndarray:
         _kind_vector(o["base"])[k] + barrier_kind + _kind_vector(o["aktivitetsparat"])[k] * x.aktivitetsparat
         + o["physical_barrier_physical_family"] * bar[:, b_idx["physical_health"]] * x.physical_family
         + o["danish_gap"] * x.danish_gap + o["hours_over"] * x.hours_over + o["over_limit_minutes"] * x.over_limit
-        - o["motivation"] * x.motivation - o["affinity"] * x.affinity - o["skill"] * skill
+        - o["motivation"] * x.motivation - o["affinity"] * x.affinity - o["skill"] * skill - o["wish"] * wish
         + o["months_log"] * months - o["experience"] * exp
     )
     h = p["hire"]

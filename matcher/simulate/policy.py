@@ -23,10 +23,10 @@ NEVER = np.iinfo(np.int64).max // 4
 K = {k: i for i, k in enumerate(KINDS)}
 # What caseworkers reach for (log weights), by readiness.
 KIND_HABIT = {
-    "jobparat": {"company_placement": 0.6, "wage_subsidy_job": 0.2, "small_job": 0.2, "ordinary_job": 0.4,
-                 "flex_job": -1.0, "course": -0.3, "education": -0.5},
-    "aktivitetsparat": {"company_placement": 0.8, "wage_subsidy_job": -0.3, "small_job": 0.0, "ordinary_job": -1.2,
-                        "flex_job": 0.0, "course": 0.3, "education": -0.6},
+    "jobparat": {"company_placement": 0.6, "wage_subsidy_job": 0.3, "small_job": 0.3, "ordinary_job": 0.6,
+                 "flex_job": -1.0, "course": -1.2, "education": -2.2},
+    "aktivitetsparat": {"company_placement": 0.9, "wage_subsidy_job": -0.3, "small_job": 0.1, "ordinary_job": -1.0,
+                        "flex_job": 0.0, "course": -0.6, "education": -2.6},
 }
 WISH_WEIGHT = np.array([0.0, 0.6, 1.2, 2.0])
 HISTORY_WEIGHT = np.array([0.0, 0.3, 0.5, 0.7])
@@ -37,9 +37,10 @@ class PolicySettings:
     """Knobs of the caseworkers' routine (days unless named otherwise)."""
 
     first_proposal_days: tuple[int, int] = (3, 21)
-    gap_after_start: tuple[int, int] = (7, 35)
-    gap_after_no_start: tuple[int, int] = (7, 28)
-    extra_gap_aktivitetsparat: int = 28
+    gap_after_start: tuple[int, int] = (21, 56)
+    gap_after_no_start: tuple[int, int] = (28, 70)
+    extra_gap_aktivitetsparat: int = 56
+    clarification_days: tuple[int, int] = (60, 240)
     distance_per_km: float = 0.08
     habit_sigma: float = 0.5
     favourite_employers: int = 10
@@ -92,8 +93,11 @@ def run_policy(
     enrolled = ((citizens["enrolled_on"].to_numpy().astype("datetime64[D]") - EPOCH).astype(np.int64))
     left = np.where(pd.isna(leave_exogenous), NEVER,
                     (pd.to_datetime(leave_exogenous).to_numpy().astype("datetime64[D]") - EPOCH).astype(np.int64))
-    next_due = enrolled + rng.integers(*ps.first_proposal_days, n_c)
     aktiv = (citizens["readiness"] == "aktivitetsparat").to_numpy()
+    # Complex cases (activity-ready with mental health or substance use) are clarified first.
+    complex_case = aktiv & truth.c_barriers[:, [1, 2]].any(axis=1)
+    next_due = (enrolled + rng.integers(*ps.first_proposal_days, n_c)
+                + complex_case * rng.integers(*ps.clarification_days, n_c))
     flex_ok = truth.c_barriers[:, [0, 1]].any(axis=1)  # physical or mental health: a flex job can be on the table
     consent = citizens["candidate_search_consent"].to_numpy(bool)
 

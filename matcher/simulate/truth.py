@@ -19,6 +19,7 @@ from matcher.features.commute import haversine_km
 from matcher.settings import get_settings
 from matcher.simulate.occupations import PHYSICAL_FAMILIES, TRUSTED_FAMILIES, families
 from matcher.simulate.outcomes import OUTCOME_COLUMNS, PARAMS, PairInputs, outcome_probabilities
+from matcher.simulate.writer import read_tables
 from matcher.taxonomy import load_taxonomy
 
 CHUNK = 400_000
@@ -229,21 +230,8 @@ class Truth:
         tdir = world_dir / "_truth"
         if not (tdir / "model.json").exists():
             raise FileNotFoundError(f"{tdir}/model.json not found: is {world_dir} a simulated world?")
-        frames = {}
-        for table in ("citizens", "work_history", "employers", "opportunities", "referrals"):
-            frames[table] = pd.read_csv(world_dir / f"{table}.csv", dtype=str, keep_default_na=False)
-        c = frames["citizens"]
-        for col in ("home_lat", "home_lon", "birth_year", "months_on_benefit", "danish_level"):
-            c[col] = pd.to_numeric(c[col])
-        for col in ("max_hours_per_week", "max_commute_minutes"):
-            c[col] = pd.to_numeric(c[col].replace("", np.nan))
-        c["has_drivers_license"] = c["has_drivers_license"].str.lower().eq("true")
-        o = frames["opportunities"]
-        for col in ("lat", "lon", "danish_required", "hours_per_week"):
-            o[col] = pd.to_numeric(o[col])
-        o["requires_drivers_license"] = o["requires_drivers_license"].str.lower().eq("true")
-        e = frames["employers"]
-        e["social_agreement"] = e["social_agreement"].str.lower().eq("true")
+        frames = read_tables(world_dir)
+        c, o, e = frames["citizens"], frames["opportunities"], frames["employers"]
         model = json.loads((tdir / "model.json").read_text())
         cl = pd.read_parquet(tdir / "citizen_latent.parquet").set_index("citizen_id").reindex(c["citizen_id"])
         el = pd.read_parquet(tdir / "employer_latent.parquet").set_index("employer_id").reindex(e["employer_id"])

@@ -51,3 +51,24 @@ def write_truth(out: Path, model: dict, citizen_latent: pd.DataFrame, employer_l
         frame.to_parquet(tdir / f"{name}.parquet", index=False, compression="zstd")
     (tdir / "README.md").write_text(readme)
     (tdir / "calibration.txt").write_text(calibration)
+
+
+def read_tables(world_dir: Path) -> dict[str, pd.DataFrame]:
+    """A simulated world's CSVs back as typed frames (dates, numbers, booleans, lists)."""
+    tables = {}
+    for table in TABLE_ORDER:
+        raw = pd.read_csv(Path(world_dir) / f"{table}.csv", dtype=str, keep_default_na=False)
+        for col in TABLES[table].columns:
+            if col.name not in raw:
+                continue
+            v = raw[col.name]
+            if col.type == "date":
+                raw[col.name] = pd.to_datetime(v.replace("", None))
+            elif col.type in ("int", "float"):
+                raw[col.name] = pd.to_numeric(v.replace("", np.nan))
+            elif col.type == "bool":
+                raw[col.name] = v.str.lower().map({"true": True, "false": False, "1": True, "0": False})
+            elif col.type in ("list", "list_enum", "uri_list"):
+                raw[col.name] = v.map(lambda s: s.split(";") if s else [])
+        tables[table] = raw
+    return tables
