@@ -1,0 +1,103 @@
+"""AppTest for the liaison, data scientist, overview and admin pages on the small world."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from matcher import audit
+from matcher.access import LIAISON_FIELDS
+from matcher.caseload import app_date
+from matcher.db import Caseworker, Citizen, Referral, session_scope
+from matcher.liaison import openings
+from tests.app_helpers import copy_database, signed_in, texts, use_database
+
+
+@pytest.fixture
+def app_db(small_db_url, champion_mlflow_dir, monkeypatch, tmp_path):
+    engine = copy_database(small_db_url, tmp_path)
+    use_database(monkeypatch, engine, champion_mlflow_dir)
+    return engine
+
+
+def liaison_id(engine) -> str:
+    with session_scope(engine) as s:
+        return s.scalars(select(Caseworker.caseworker_id).where(Caseworker.role == "employer_liaison")).first()
+
+
+def consent_of(engine) -> dict[str, bool]:
+    with session_scope(engine) as s:
+        return dict(s.execute(select(Citizen.citizen_id, Citizen.candidate_search_consent)).all())
+
+
+def test_liaison_sees_only_consenting_candidates_and_proposes_a_shortlist(app_db):
+    at = signed_in(app_db, "lis", "employer_liaison", liaison_id(app_db))
+    on = app_date(app_db)
+    opps = openings(app_db, on)
+    opp = opps[opps["free_capacity"] > 0].iloc[0]
+    at.selectbox(key="employer_pick").select(opp["employer_id"]).run()
+    at.selectbox(key="opening_pick").select(opp["opportunity_id"]).run()
+    assert not at.exception, at.exception
+    boxes = [c for c in at.checkbox if c.key.startswith(f"short_{opp['opportunity_id']}_")]
+    assert boxes, "no candidates shown"
+    shown = [c.key.rsplit("_", 1)[1] for c in boxes]
+    consent = consent_of(app_db)
+    assert all(consent[c] for c in shown)
+    assert not all(consent.values()), "the small world should have non-consenting citizens"
+    # Nothing private on the page: no barrier labels, no notes.
+    page = " ".join(texts(at.markdown) + texts(at.caption))
+    for private in ("Barrierer", "Noter", "psykisk helbred", "misbrug", "gæld"):
+        assert private not in page
+    assert at.metric[0].value == str(opp["free_capacity"])
+    assert audit.read(app_db, action=audit.VIEW_CANDIDATES)["opportunity_id"].tolist() == [opp["opportunity_id"]]
+    boxes[0].check().run()
+    at.button(key="propose_shortlist").click().run()
+    assert not at.exception, at.exception
+    with session_scope(app_db) as s:
+        made = s.scalars(select(Referral).where(Referral.source == "app")).all()
+    assert [(r.citizen_id, r.opportunity_id, r.caseworker_id) for r in made] == [
+        (shown[0], opp["opportunity_id"], liaison_id(app_db))
+    ]
+    assert len(audit.read(app_db, action=audit.PROPOSE)) == 1
+    assert set(LIAISON_FIELDS).isdisjoint({"barriers", "notes", "gender", "origin"})
+
+
+def test_data_scientist_sees_versions_champion_and_importance(app_db):
+    at = signed_in(app_db, "dora", "data_scientist")
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "1"
+    versions = at.dataframe[0].value
+    assert list(versions["version"]) == [1] and bool(versions["champion"].iloc[0])
+    assert "Betydning af variable" in texts(at.subheader)
+    assert at.button(key="retrain") is not None
+    # No citizen data on this page.
+    assert "citizen_id" not in versions.columns
+
+
+def test_overview_shows_tingbjerg_targets_and_kinds(app_db):
+    at = signed_in(app_db, "dora", "data_scientist")
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    districts = at.dataframe[0].value
+    assert "Tingbjerg" in list(districts.iloc[:, 0])
+    assert [m.label for m in at.metric] == [
+        "Andel med aktivt tilbud",
+        "I job, uddannelse, praktik eller småjob inden for et år",
+        "Til ordinært job eller uddannelse (2 år)",
+    ]
+    kinds = at.dataframe[1].value
+    assert "virksomhedspraktik" in list(kinds.iloc[:, 0])
+
+
+def test_admin_creates_a_user_and_reads_the_audit_log(app_db):
+    at = signed_in(app_db, "root", "admin")
+    at.text_input(key="new_username").input("ny")
+    at.text_input(key="new_password").input("a fresh password")
+    at.selectbox(key="new_role").select("data_scientist")
+    at.button[[b.label for b in at.button].index("Opret bruger")].click().run()
+    assert not at.exception, at.exception
+    users = at.dataframe[0].value
+    assert "ny" in list(users["username"])
+    log = at.dataframe[1].value
+    assert isinstance(log, pd.DataFrame) and audit.USER_CHANGED in list(log["action"])
+    assert "password_hash" not in users.columns
