@@ -19,7 +19,7 @@ import pandas as pd
 
 from matcher.features.commute import COMMUTE_FEATURES, commute_features
 from matcher.features.fit import FIT_FEATURES, barrier_flags, fit_features
-from matcher.features.history import HISTORY_FEATURES, history_features
+from matcher.features.history import HISTORY_FEATURES, HistoryIndex, history_features
 from matcher.features.occupation import OCCUPATION_FEATURES, OccupationSpace, citizen_occupations, occupation_features
 from matcher.features.skills import SKILL_FEATURES, SkillSpace, skill_features
 from matcher.taxonomy import Taxonomy, load_taxonomy
@@ -69,6 +69,13 @@ class FeatureSpace:
     opportunities: pd.DataFrame
     citizen_occupations: dict[str, pd.DataFrame]
     _source: tuple
+    history: HistoryIndex | None = None
+
+    def history_for(self, world: World) -> HistoryIndex:
+        """The history index of this world's referrals (rebuilt when the referrals table changes)."""
+        if self.history is None or self.history.source != id(world.referrals):
+            self.history = HistoryIndex(world.referrals, world.opportunities, world.citizens["citizen_id"])
+        return self.history
 
     @classmethod
     def of(cls, world: World) -> "FeatureSpace":
@@ -137,7 +144,7 @@ def build_features(world: World, pairs: pd.DataFrame, space: FeatureSpace | None
         occ,
         commute_features(cit["home_lat"], cit["home_lon"], opp["lat"], opp["lon"], cit["max_commute_minutes"]),
         fit_features(cit, opp, p["as_of"]),
-        history_features(world, p).reset_index(drop=True),
+        history_features(world, p, space.history_for(world)).reset_index(drop=True),
     ]
     features = pd.concat([part.reset_index(drop=True) for part in parts], axis=1)[FEATURES].astype(float)
     features.index = pairs.index

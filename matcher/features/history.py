@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matcher.contract import KINDS
 from matcher.settings import get_settings
 from matcher.world import World
 
@@ -49,78 +50,103 @@ def counts_before(
     Groups are integer codes (-1 = no group: counts 0); days are integer day numbers. One sort
     and two binary searches: no loop over queries.
     """
-    span = int(max(event_day.max(initial=0), query_day.max(initial=0))) + 2
-    keep = event_group >= 0
-    keys = event_group[keep].astype(np.int64) * span + event_day[keep].astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    cum = np.r_[0.0, np.cumsum(np.asarray(event_value, dtype=float)[keep][order])]
-    q_start = query_group.astype(np.int64) * span
-    lo = np.searchsorted(keys, q_start, side="left")
-    hi = np.searchsorted(keys, q_start + query_day.astype(np.int64), side="left")
-    count = (hi - lo).astype(float)
-    total = cum[hi] - cum[lo]
-    missing = query_group < 0
-    count[missing] = 0.0
-    total[missing] = 0.0
-    return count, total
+    out = _Counter(np.asarray(event_group), np.asarray(event_day), {"value": event_value}).before(np.asarray(query_group), np.asarray(query_day))
+    return out["count"], out["value"]
 
 
-def _codes(event_keys: pd.Series | pd.MultiIndex, query_keys) -> tuple[np.ndarray, np.ndarray]:
-    """Shared integer codes for event and query keys (-1 where a key is missing)."""
-    both = pd.concat([pd.Series(event_keys, dtype=object), pd.Series(query_keys, dtype=object)], ignore_index=True)
-    codes, _ = pd.factorize(both)
-    return codes[: len(event_keys)], codes[len(event_keys):]
+# Day numbers stay below this (year 2243), so group * SPAN + day is a unique sortable key.
+SPAN = 100_000
 
 
-def history_features(world: World, pairs: pd.DataFrame) -> pd.DataFrame:
+class _Counter:
+    """Events of one grouping, sorted once, answering "how many (and how much) before day D"."""
+
+    def __init__(self, group: np.ndarray, day: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        keep = group >= 0
+        keys = group[keep].astype(np.int64) * SPAN + day[keep].astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.cums = {name: np.r_[0.0, np.cumsum(np.asarray(v, dtype=float)[keep][order])] for name, v in values.items()}
+
+    def before(self, query_group: np.ndarray, query_day: np.ndarray) -> dict[str, np.ndarray]:
+        start = query_group.astype(np.int64) * SPAN
+        lo = np.searchsorted(self.keys, start, side="left")
+        hi = np.searchsorted(self.keys, start + query_day.astype(np.int64), side="left")
+        missing = query_group < 0
+        out = {"count": np.where(missing, 0.0, hi - lo)}
+        for name, cum in self.cums.items():
+            out[name] = np.where(missing, 0.0, cum[hi] - cum[lo])
+        return out
+
+
+class HistoryIndex:
+    """The referral log arranged for fast leakage-free counts; built once per referrals table.
+
+    Events are keyed by the day their outcome was recorded (known outcomes) or the day they were
+    proposed (for pending counts); a query on day D sees only events strictly before D.
+    """
+
+    def __init__(self, referrals: pd.DataFrame, opportunities: pd.DataFrame, citizen_ids) -> None:
+        s = get_settings()
+        self.citizens = pd.Index(pd.unique(np.asarray(citizen_ids, dtype=object)))
+        self.opportunities = pd.Index(opportunities["opportunity_id"])
+        self.kind_of = pd.Index(KINDS).get_indexer(opportunities["kind"])
+        self.employers = pd.Index(opportunities["employer_id"].dropna().unique())
+        self.employer_of = self.employers.get_indexer(opportunities["employer_id"])
+        self.source = id(referrals)
+        known = referrals[referrals["outcome_on"].notna() & (referrals["outcome"] != "pending")]
+        day = _days(known["outcome_on"])
+        c, o = self.citizens.get_indexer(known["citizen_id"]), self.opportunities.get_indexer(known["opportunity_id"])
+        groups = self._groups(c, o)
+        values = {
+            "success": known["outcome"].isin(s.success_outcomes).to_numpy(dtype=float),
+            "refusal": known["outcome"].isin(["declined", "no_show"]).to_numpy(dtype=float),
+        }
+        self.known = {name: _Counter(g, day, values) for name, g in groups.items()}
+        proposed_c = self.citizens.get_indexer(referrals["citizen_id"])
+        self.proposed = _Counter(proposed_c, _days(referrals["proposed_on"]), {})
+
+    def _groups(self, c: np.ndarray, o: np.ndarray) -> dict[str, np.ndarray]:
+        """Integer group codes per grouping (-1: no group) for citizen rows ``c`` and opportunity rows ``o``."""
+        k = np.where(o >= 0, self.kind_of[np.maximum(o, 0)], -1)
+        e = np.where(o >= 0, self.employer_of[np.maximum(o, 0)], -1)
+        ne, nk = max(len(self.employers), 1), len(KINDS)
+        return {
+            "all": np.zeros(len(c), dtype=np.int64),
+            "citizen": c,
+            "citizen_kind": np.where((c >= 0) & (k >= 0), c * nk + k, -1),
+            "citizen_employer": np.where((c >= 0) & (e >= 0), c * ne + e, -1),
+            "employer": e,
+            "opportunity": o,
+        }
+
+    def features(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """The ``HISTORY_FEATURES`` of pairs (``citizen_id``, ``opportunity_id``, ``as_of``)."""
+        day = _days(pairs["as_of"])
+        c = self.citizens.get_indexer(pairs["citizen_id"])
+        o = self.opportunities.get_indexer(pairs["opportunity_id"])
+        q = {name: self.known[name].before(g, day) for name, g in self._groups(c, o).items()}
+        out = pd.DataFrame(index=pairs.index)
+        n, succ = q["citizen"]["count"], q["citizen"]["success"]
+        out["cit_prev_outcomes"] = n
+        out["cit_prev_successes"] = succ
+        out["cit_prev_success_rate"] = np.where(n > 0, succ / np.maximum(n, 1), np.nan)
+        out["cit_prev_refusals"] = q["citizen"]["refusal"]
+        out["cit_prev_same_kind"] = q["citizen_kind"]["count"]
+        out["cit_prev_same_kind_successes"] = q["citizen_kind"]["success"]
+        # Pending at as_of: proposed before it, outcome not known before it.
+        out["cit_pending"] = self.proposed.before(c, day)["count"] - n
+        out["cit_prev_same_employer"] = q["citizen_employer"]["count"]
+        # The prior is the overall success rate known before as_of, so it too cannot leak.
+        prior = np.where(q["all"]["count"] > 0, q["all"]["success"] / np.maximum(q["all"]["count"], 1), 0.5)
+        for prefix, name in (("emp", "employer"), ("opp", "opportunity")):
+            out[f"{prefix}_known_referrals"] = q[name]["count"]
+            out[f"{prefix}_success_rate"] = (q[name]["success"] + SMOOTHING * prior) / (q[name]["count"] + SMOOTHING)
+        return out[HISTORY_FEATURES]
+
+
+def history_features(world: World, pairs: pd.DataFrame, index: HistoryIndex | None = None) -> pd.DataFrame:
     """Earlier outcomes of the citizen, the employer and the opportunity, known before ``as_of``."""
-    s = get_settings()
-    opp = world.opportunities.set_index("opportunity_id")
-    r = world.referrals
-    known = r[r["outcome_on"].notna() & (r["outcome"] != "pending")]
-    k_day = _days(known["outcome_on"])
-    success = known["outcome"].isin(s.success_outcomes).to_numpy(dtype=float)
-    refusal = known["outcome"].isin(["declined", "no_show"]).to_numpy(dtype=float)
-    k_kind = known["opportunity_id"].map(opp["kind"]).to_numpy()
-    k_emp = known["opportunity_id"].map(opp["employer_id"]).to_numpy()
-
-    q_day = _days(pairs["as_of"])
-    q_cit = pairs["citizen_id"].to_numpy()
-    q_opp = pairs["opportunity_id"].to_numpy()
-    q_kind = pairs["opportunity_id"].map(opp["kind"]).to_numpy()
-    q_emp = pairs["opportunity_id"].map(opp["employer_id"]).to_numpy()
-    ones = np.ones(len(known))
-
-    def per(event_key, query_key, value):
-        eg, qg = _codes(event_key, query_key)
-        return counts_before(eg, k_day, value, qg, q_day)
-
-    out = pd.DataFrame(index=pairs.index)
-    n, succ = per(known["citizen_id"].to_numpy(), q_cit, success)
-    out["cit_prev_outcomes"] = n
-    out["cit_prev_successes"] = succ
-    out["cit_prev_success_rate"] = np.where(n > 0, succ / np.maximum(n, 1), np.nan)
-    out["cit_prev_refusals"] = per(known["citizen_id"].to_numpy(), q_cit, refusal)[1]
-    ck = known["citizen_id"].to_numpy().astype(object) + "|" + k_kind.astype(str)
-    qk = q_cit.astype(object) + "|" + q_kind.astype(str)
-    out["cit_prev_same_kind"], out["cit_prev_same_kind_successes"] = per(ck, qk, success)
-
-    # Pending at as_of: proposed before it, outcome not known before it.
-    p_day = _days(r["proposed_on"])
-    eg, qg = _codes(r["citizen_id"].to_numpy(), q_cit)
-    proposed, _ = counts_before(eg, p_day, np.ones(len(r)), qg, q_day)
-    out["cit_pending"] = proposed - n
-
-    ce = np.where(pd.isna(k_emp), None, known["citizen_id"].to_numpy().astype(object) + "|" + k_emp.astype(str))
-    qe = np.where(pd.isna(q_emp), None, q_cit.astype(object) + "|" + q_emp.astype(str))
-    out["cit_prev_same_employer"] = per(ce, qe, ones)[0]
-
-    # The prior is the overall success rate known before as_of, so it too cannot leak.
-    all_n, all_s = counts_before(np.zeros(len(known), dtype=np.int64), k_day, success, np.zeros(len(pairs), dtype=np.int64), q_day)
-    prior = np.where(all_n > 0, all_s / np.maximum(all_n, 1), 0.5)
-    for prefix, ek, qk_ in (("emp", k_emp, q_emp), ("opp", known["opportunity_id"].to_numpy(), q_opp)):
-        n_g, s_g = per(ek, qk_, success)
-        out[f"{prefix}_known_referrals"] = n_g
-        out[f"{prefix}_success_rate"] = (s_g + SMOOTHING * prior) / (n_g + SMOOTHING)
-    return out[HISTORY_FEATURES]
+    if index is None or index.source != id(world.referrals):
+        index = HistoryIndex(world.referrals, world.opportunities, world.citizens["citizen_id"])
+    return index.features(pairs)
