@@ -37,10 +37,13 @@ ACTIVE_PER_STOCK = 0.96  # mean active caseload relative to the stock at start (
 def make_caseworkers(rng: np.random.Generator, team: np.ndarray, stock: np.ndarray, target: float) -> pd.DataFrame:
     """Caseworkers per team for a caseload near ``target``, plus employer liaison staff."""
     teams, counts = np.unique(team[stock], return_counts=True)
-    per_team = np.maximum(1, np.round(counts * ACTIVE_PER_STOCK / target)).astype(int)
+    n_total = max(1, int(round(counts.sum() * ACTIVE_PER_STOCK / target)))
+    # Largest remainder: teams get caseworkers in proportion to their stock; a team left without
+    # any (small worlds) is served by the least loaded caseworker of the whole unit.
+    quota = counts / counts.sum() * n_total
+    per_team = np.floor(quota).astype(int)
+    per_team[np.argsort(-(quota - per_team), kind="stable")[: n_total - per_team.sum()]] += 1
     cw_team = np.repeat(teams, per_team)
-    missing = sorted(set(team) - set(teams))  # a team with inflow only still needs someone
-    cw_team = np.concatenate([cw_team, np.array(missing, dtype=object)])
     n_liaison = max(1, int(round(len(cw_team) / 8)))
     roles = ["caseworker"] * len(cw_team) + ["employer_liaison"] * n_liaison
     teams_all = [f"Team {t}" for t in cw_team] + ["Virksomhedsservice"] * n_liaison

@@ -1,0 +1,191 @@
+"""Data tests on a simulated world: the contract's rules, plausibility, determinism, calibration."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.contract import KINDS, TABLE_ORDER, TABLES
+from matcher.simulate import simulate_world
+from matcher.simulate.calibration import calibration_figures
+from matcher.simulate.writer import read_tables
+from matcher.taxonomy import load_taxonomy
+
+CPR = re.compile(r"^(\d{10}|\d{6}-\d{4})$")
+
+
+@pytest.fixture(scope="module")
+def tables(small_world_dir):
+    return read_tables(small_world_dir)
+
+
+def test_every_table_has_the_contract_columns_in_order(small_world_dir):
+    for table in TABLE_ORDER:
+        header = (small_world_dir / f"{table}.csv").read_text(encoding="utf-8").splitlines()[0]
+        assert header.split(",") == list(TABLES[table].column_names), table
+
+
+def test_ids_unique_and_never_cpr_shaped(tables):
+    for table, key in (("caseworkers", "caseworker_id"), ("citizens", "citizen_id"), ("employers", "employer_id"),
+                       ("opportunities", "opportunity_id"), ("referrals", "referral_id")):
+        ids = tables[table][key]
+        assert ids.is_unique, table
+        assert not ids.str.match(CPR).any(), table
+        assert not ids.str.fullmatch(r"\d+").any(), f"{table}: ids must not look numeric"
+
+
+def test_foreign_keys_resolve(tables):
+    t = tables
+    assert t["citizens"]["caseworker_id"].isin(t["caseworkers"]["caseworker_id"]).all()
+    assert t["work_history"]["citizen_id"].isin(t["citizens"]["citizen_id"]).all()
+    assert t["referrals"]["citizen_id"].isin(t["citizens"]["citizen_id"]).all()
+    assert t["referrals"]["opportunity_id"].isin(t["opportunities"]["opportunity_id"]).all()
+    assert t["referrals"]["caseworker_id"].isin(t["caseworkers"]["caseworker_id"]).all()
+    o = t["opportunities"]
+    employer_kinds = ~o["kind"].isin(["course", "education"])
+    assert o.loc[employer_kinds, "employer_id"].isin(t["employers"]["employer_id"]).all()
+    assert (o.loc[~employer_kinds, "employer_id"] == "").all()
+    assert (o.loc[~employer_kinds, "provider"] != "").all()
+
+
+def test_enums_and_ranges_follow_the_contract(tables):
+    for table in TABLE_ORDER:
+        frame = tables[table]
+        for col in TABLES[table].columns:
+            v = frame[col.name]
+            if col.type == "enum":
+                assert v.isin(col.enum).all() or (not col.required and v.isin(col.enum + ("",)).all()), (table, col.name)
+            if col.type == "list_enum":
+                assert all(set(x) <= set(col.enum) for x in v), (table, col.name)
+            if col.required:
+                assert v.notna().all() and not (v.astype(str) == "").any(), (table, col.name)
+            if col.min is not None:
+                assert (v.dropna() >= col.min).all(), (table, col.name)
+            if col.max is not None:
+                assert (v.dropna() <= col.max).all(), (table, col.name)
+    o = tables["opportunities"]
+    assert set(o["kind"]) == set(KINDS)
+    assert o.loc[o["kind"] != "course", "occupation_uri"].ne("").all()
+
+
+def test_every_uri_is_in_the_taxonomy_and_never_a_professional(tables):
+    tax = load_taxonomy()
+    uris = set(tables["work_history"]["occupation_uri"]) | {u for w in tables["citizens"]["job_wishes"] for u in w}
+    assert uris and all(u in tax for u in uris)
+    assert all(tax.frame.loc[u, "isco_code"][0] in "45789" for u in uris)
+    opp = set(tables["opportunities"]["occupation_uri"]) - {""}
+    assert all(u in tax for u in opp)
+
+
+def test_dates_are_ordered(tables):
+    t = tables
+    c, o, r, w = t["citizens"], t["opportunities"], t["referrals"], t["work_history"]
+    assert (c["left_on"].isna() | (c["enrolled_on"] <= c["left_on"])).all()
+    assert (o["open_until"].isna() | (o["open_from"] <= o["open_until"])).all()
+    assert (r["outcome_on"].isna() | (r["proposed_on"] < r["outcome_on"])).all()
+    assert (w["end_on"].isna() | (w["start_on"] <= w["end_on"])).all()
+    # Pending exactly when no outcome date; proposals only to active citizens and open opportunities.
+    assert ((r["outcome"] == "pending") == r["outcome_on"].isna()).all()
+    rc = r.merge(c, on="citizen_id")
+    assert ((rc["proposed_on"] >= rc["enrolled_on"]) & (rc["left_on"].isna() | (rc["proposed_on"] < rc["left_on"]))).all()
+    ro = r.merge(o, on="opportunity_id")
+    assert ((ro["proposed_on"] >= ro["open_from"]) & (ro["open_until"].isna() | (ro["proposed_on"] < ro["open_until"]))).all()
+
+
+def test_free_capacity_never_negative_on_any_proposal_day(tables):
+    r, o = tables["referrals"], tables["opportunities"].set_index("opportunity_id")
+    far = pd.Timestamp("2100-01-01")
+    end = r["outcome_on"].fillna(far)
+    # For each proposal day, count referrals to the same opportunity unresolved on that day.
+    m = r[["opportunity_id", "proposed_on"]].assign(end=end).merge(
+        r[["opportunity_id", "proposed_on"]].drop_duplicates().rename(columns={"proposed_on": "day"}),
+        on="opportunity_id")
+    busy = m[(m["proposed_on"] <= m["day"]) & (m["end"] > m["day"])].groupby(["opportunity_id", "day"]).size()
+    cap = o.loc[busy.index.get_level_values(0), "capacity"].to_numpy()
+    assert (busy.to_numpy() <= cap).all()
+
+
+def test_people_are_30_plus_and_benefits_follow_origin(tables):
+    c = tables["citizens"]
+    enrol_year = c["enrolled_on"].dt.year
+    assert (enrol_year - c["birth_year"] >= 30).all()
+    assert (c.loc[c["benefit"] == "integrationsydelse", "origin"] != "danish").all()
+    # Danish goes with origin, and Tingbjerg (2700) is over-represented relative to its size.
+    by_origin = c.groupby("origin")["danish_level"].mean()
+    assert by_origin["danish"] > by_origin["non_western"] + 1
+    assert (c["home_postcode"] == "2700").mean() > 0.1
+    assert 0.6 < c["candidate_search_consent"].mean() < 0.98
+
+
+def test_barriers_cluster_mental_health_with_substance_use(tables):
+    b = tables["citizens"]["barriers"]
+    mental = b.map(lambda x: "mental_health" in x)
+    substance = b.map(lambda x: "substance_use" in x)
+    assert substance[mental].mean() > 1.5 * substance[~mental].mean()
+
+
+def test_caseloads_near_target_where_size_allows(tables):
+    c, cw = tables["citizens"], tables["caseworkers"]
+    staff = cw.loc[cw["role"] == "caseworker", "caseworker_id"]
+    assert c["caseworker_id"].isin(staff).all()
+    d = pd.Timestamp("2023-06-01")
+    active = c[(c["enrolled_on"] <= d) & (c["left_on"].isna() | (c["left_on"] > d))]
+    assert 33 <= len(active) / len(staff) <= 43  # 35-40 in the default world; a small one rounds coarsely
+    assert (cw["role"] == "employer_liaison").any()
+
+
+def test_notes_are_danish_and_hold_no_ids(tables):
+    notes = tables["citizens"]["notes"]
+    assert notes.str.len().min() > 20
+    assert notes.str.contains("dansk|Dansk|arbejde|Borger", regex=True).mean() > 0.9
+    assert not notes.str.contains(r"\d{6}-?\d{4}").any()
+    assert not notes.str.contains(r"C\d{6}").any()
+
+
+def test_history_is_rich_enough_to_learn_from(tables):
+    r = tables["referrals"]
+    assert len(r) > 3 * len(tables["citizens"])
+    shares = r["outcome"].value_counts(normalize=True)
+    assert set(shares.index) == {"pending", "declined", "rejected", "no_show", "dropped_out", "completed", "hired"}
+    assert 0 < shares["pending"] < 0.1
+    hired = r[r["outcome"] == "hired"].merge(tables["citizens"], on="citizen_id")
+    assert (hired["left_on"].notna() | hired["outcome_on"].isna()).all()
+
+
+def test_same_seed_same_bytes_other_seed_other_world(tmp_path, small_world_dir):
+    from tests.conftest import SMALL_CITIZENS, SMALL_SEED
+
+    again = tmp_path / "again"
+    simulate_world(again, n_citizens=SMALL_CITIZENS, seed=SMALL_SEED)
+    files = sorted(p.relative_to(small_world_dir) for p in small_world_dir.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for f in files:
+        assert (small_world_dir / f).read_bytes() == (again / f).read_bytes(), f
+    other = tmp_path / "other"
+    simulate_world(other, n_citizens=SMALL_CITIZENS, seed=SMALL_SEED + 1)
+    assert (other / "citizens.csv").read_bytes() != (small_world_dir / "citizens.csv").read_bytes()
+
+
+def test_calibration_within_tolerance_on_a_small_world(tables):
+    figures = calibration_figures(tables["citizens"], tables["referrals"], tables["opportunities"],
+                                  tables["caseworkers"], pd.Timestamp("2022-01-03"), pd.Timestamp("2024-12-30"))
+    by = {f.name[:3]: f for f in figures}
+    assert by["(a)"].passed, by["(a)"]
+    assert by["(d)"].passed, by["(d)"]
+    # Counts in a 600-citizen world carry sampling noise of about +-10 %: allow twice the tolerance.
+    b = by["(b)"]
+    assert 0.8 * b.published <= b.simulated <= 1.2 * b.published, b
+    assert 33 <= by["(c)"].simulated <= 43
+
+
+def test_too_small_a_world_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="n_citizens"):
+        simulate_world(tmp_path, n_citizens=10)
+
+
+def test_report_lists_every_figure_with_a_verdict(small_world_dir):
+    text = (small_world_dir / "_truth" / "calibration.txt").read_text()
+    assert text.count("PASS") + text.count("FAIL") == 4
+    assert np.isin(["(a)", "(b)", "(c)", "(d)"], text.split()).all()
