@@ -100,15 +100,16 @@ class FeatureSpace:
         return self._source == (id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers))
 
 
-def check_pairs(world: World, pairs: pd.DataFrame) -> None:
+def check_pairs(space: FeatureSpace, pairs: pd.DataFrame) -> None:
     """Clear errors for pairs that lack columns or name unknown citizens or opportunities."""
     missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
     if missing:
         raise ValueError(f"pairs: missing column(s) {missing}; need {list(PAIR_COLUMNS)}")
     if pairs["as_of"].isna().any():
         raise ValueError(f"pairs.as_of: {int(pairs['as_of'].isna().sum())} row(s) have no date")
-    for column, table, key in (("citizen_id", world.citizens, "citizen_id"), ("opportunity_id", world.opportunities, "opportunity_id")):
-        unknown = ~pairs[column].isin(table[key])
+    # Index lookups, not isin: isin on Arrow strings costs ~15 ms a call on a 10k-citizen world.
+    for column, index in (("citizen_id", space.citizens.index), ("opportunity_id", space.opportunities.index)):
+        unknown = index.get_indexer(pairs[column]) < 0
         if unknown.any():
             raise ValueError(f"pairs.{column}: {int(unknown.sum())} unknown id(s), e.g. {pairs.loc[unknown, column].iloc[:3].tolist()}")
 
@@ -120,9 +121,9 @@ def build_features(world: World, pairs: pd.DataFrame, space: FeatureSpace | None
     when a dict is given, it receives per-pair context the reasons need (best-matching wish and
     history occupation, commute limit, shared-skill rows).
     """
-    check_pairs(world, pairs)
     if space is None or not space.serves(world):
         space = FeatureSpace.of(world)
+    check_pairs(space, pairs)
     p = pd.DataFrame(
         {
             "citizen_id": pairs["citizen_id"].to_numpy(),

@@ -65,8 +65,10 @@ class SkillSpace:
 
     def citizen_matrix(self, world, keys: pd.DataFrame) -> sp.csr_matrix:
         """Skills shown before each key's ``as_of`` (keys: ``citizen_id``, ``as_of``; one row each)."""
-        wh = world.work_history
-        r = world.referrals
+        # Only the keys' citizens: one citizen's call must not pay for the whole log.
+        who = keys["citizen_id"].unique()
+        wh = world.work_history[world.work_history["citizen_id"].isin(who)]
+        r = world.referrals[world.referrals["citizen_id"].isin(who)]
         done = r[r["outcome"].isin(get_settings().success_outcomes) & r["outcome_on"].notna()]
         wh_rows = self.occupation_index.get_indexer(wh["occupation_uri"])
         wh = wh.assign(_occ=wh_rows)[wh_rows >= 0]
