@@ -6,7 +6,8 @@ Simulates the world into ``--world`` when it is missing, imports it into ``<worl
 when that is missing, runs ``matcher.evaluate.run_evaluation`` (which writes
 ``reports/evaluation.md`` and its plots), prints the side-by-side table and the wall time, and
 checks the issue's targets: LightGBM oracle ratio@10 ≥ 0.85 and ≥ 15 % above the best peer, and
-its logged NDCG@10 above every peer's.
+its logged NDCG@10 above every peer's (per citizen × date query as the issue states, per
+citizen, and among the opportunities open then).
 """
 from __future__ import annotations
 
@@ -41,7 +42,10 @@ def main() -> int:
         simulate_world(world, n_citizens=s.sim_citizens, seed=s.sim_seed)
     db = world / "matcher.db"
     engine = make_engine(f"sqlite:///{db.resolve()}")
-    if not db.exists() or db.stat().st_size == 0:
+    with engine.connect() as conn:
+        # make_engine creates the empty schema, so an existing file proves nothing: count rows.
+        referrals = conn.exec_driver_sql("SELECT COUNT(*) FROM referrals").scalar()
+    if not referrals:
         from matcher.importer import import_folder
 
         print(f"importing {world} into {db} ...", flush=True)
@@ -59,11 +63,13 @@ def main() -> int:
     checks = {
         "oracle_ratio@10 >= 0.85": lgbm["oracle_ratio@10"] >= 0.85,
         "oracle_ratio@10 >= 1.15 x best peer": lgbm["oracle_ratio@10"] >= 1.15 * peers["oracle_ratio@10"].max(),
-        "ndcg@10 above every peer": lgbm["ndcg@10"] > peers["ndcg@10"].max(),
+        "ndcg@10 (citizen × date queries) above every peer": lgbm["ndcg@10"] > peers["ndcg@10"].max(),
+        "citizen_ndcg@10 above every peer": lgbm["citizen_ndcg@10"] > peers["citizen_ndcg@10"].max(),
+        "open_ndcg@10 above every peer": lgbm["open_ndcg@10"] > peers["open_ndcg@10"].max(),
     }
     best_peer = peers["oracle_ratio@10"].idxmax()
     print(f"best peer by oracle ratio@10: {best_peer} ({peers.loc[best_peer, 'oracle_ratio@10']:.3f}); "
-          f"best peer by NDCG@10: {peers['ndcg@10'].idxmax()} ({peers['ndcg@10'].max():.3f})")
+          f"best peer by citizen NDCG@10: {peers['citizen_ndcg@10'].idxmax()} ({peers['citizen_ndcg@10'].max():.3f})")
     for name, ok in checks.items():
         print(f"target {name}: {'met' if ok else 'MISSED'}")
     return 0

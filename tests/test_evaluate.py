@@ -58,7 +58,7 @@ MODELS = {"lightgbm", "random", "popularity", "caseworker_rule", "embedding", "l
 
 def test_every_model_is_in_one_table(report):
     assert set(report.table.index) == MODELS
-    for metric in ("ndcg@5", "ndcg@10", "map@10", "recall@10", "oracle_ratio@5", "oracle_ratio@10", "coverage@10"):
+    for metric in ("ndcg@5", "ndcg@10", "map@10", "recall@10", "citizen_ndcg@10", "open_ndcg@10", "open_recall@10", "oracle_ratio@5", "oracle_ratio@10", "coverage@10"):
         values = report.table[metric]
         assert values.between(0, 1).all(), f"{metric}: {values.to_dict()}"
     assert report.sizes["train_pairs"] > report.sizes["test_pairs"] > 0
