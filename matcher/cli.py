@@ -143,10 +143,14 @@ def evaluate(
 @app.command()
 def rollback(db: Optional[str] = DbOption) -> None:
     """Move the champion alias back to the previous champion."""
-    from matcher.registry import rollback as do_rollback
+    from matcher.registry import RegistryError, rollback as do_rollback
 
     _engine(db)
-    typer.echo(do_rollback())
+    try:
+        typer.echo(do_rollback())
+    except RegistryError as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
