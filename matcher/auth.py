@@ -164,12 +164,9 @@ def _busiest_staff(engine: Engine, role: str, n: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def create_demo_users(engine: Engine) -> list[str]:
-    """Demo accounts, one per role and two caseworkers, with fresh random passwords.
-
-    Returns the lines that tell how to sign in. For demonstrations only: real deployments use
-    OIDC (``MATCHER_AUTH__MODE=oidc``) or accounts an administrator creates.
-    """
+def demo_accounts(engine: Engine) -> list[tuple[str, str, str | None]]:
+    """(username, role, caseworker_id) of the demo accounts: the two caseworkers with the most
+    citizens, a liaison, a data scientist and an admin."""
     caseworkers = _busiest_staff(engine, "caseworker", 2)
     liaisons = _busiest_staff(engine, "employer_liaison", 1)
     if len(caseworkers) < 2 or not liaisons:
@@ -177,13 +174,22 @@ def create_demo_users(engine: Engine) -> list[str]:
             "demo users need at least two caseworkers and one employer liaison in the database; "
             "run `matcher import DIR` first"
         )
-    plan = [
+    return [
         ("sagsbehandler1", "caseworker", caseworkers[0]),
         ("sagsbehandler2", "caseworker", caseworkers[1]),
         ("konsulent", "employer_liaison", liaisons[0]),
         ("analytiker", "data_scientist", None),
         ("admin", "admin", None),
     ]
+
+
+def create_demo_users(engine: Engine) -> list[str]:
+    """Demo accounts, one per role and two caseworkers, with fresh random passwords.
+
+    Returns the lines that tell how to sign in. For demonstrations only: real deployments use
+    OIDC (``MATCHER_AUTH__MODE=oidc``) or accounts an administrator creates.
+    """
+    plan = demo_accounts(engine)
     lines = ["Demo sign-ins (demonstration only; passwords are new on every run):"]
     for username, role, staff in plan:
         password = secrets.token_urlsafe(12)

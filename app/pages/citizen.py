@@ -47,7 +47,7 @@ except AccessDenied:
     st.stop()
 
 st.subheader(f"{ui.t('citizen')} {p.citizen_id}")
-cols = st.columns(6)
+cols = st.columns(3) + st.columns(3)
 cols[0].metric(ui.t("col_age"), p.age)
 cols[1].metric(ui.t("col_district"), p.district)
 cols[2].metric(ui.t("col_danish_level"), ui.t(f"danish_{p.danish_level}"))

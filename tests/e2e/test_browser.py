@@ -3,27 +3,16 @@ app, sign in as a caseworker, open a citizen, propose the top suggestion, find t
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from matcher.auth import create_user
+from matcher.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app
+from matcher.auth import create_user, demo_accounts
 from matcher.caseload import app_date, caseload
 from matcher.db import Referral, session_scope
 from tests.app_helpers import copy_database
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-HOME = Path(__file__).resolve().parents[2] / "app" / "Home.py"
 PASSWORD = "browser test password"
 
 pytestmark = [
@@ -32,39 +21,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(env: dict, port: int) -> subprocess.Popen:
-    """`streamlit run app/Home.py` on localhost; returns once it answers its health check."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(HOME), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-
-
 @pytest.fixture
 def app_server(small_db_url, champion_mlflow_dir, tmp_path):
     engine = copy_database(small_db_url, tmp_path)
     on = app_date(engine)
-    from tests.test_app_caseworker import two_caseworkers
-
-    mine, _ = two_caseworkers(engine)
+    mine = demo_accounts(engine)[0][2]  # the caseworker with the most citizens
     create_user(engine, "anne", PASSWORD, "caseworker", mine)
     env = {
         **os.environ,
