@@ -72,6 +72,8 @@ def main() -> None:
         at.run()
         renders.append(time.perf_counter() - start)
     set_active(engine, "bench-app", False)
+    shown = sum(1 for b in at.button if b.key and b.key.startswith("propose_"))
+    print(f"the rendered page shows {shown} suggestions for {ids[0]}")
     print(f"warm AppTest render of the citizen page: median {statistics.median(renders):.3f} s "
           f"(target < 1 s){'' if not at.exception else ' (page raised: ' + str(at.exception) + ')'}")
 
