@@ -38,6 +38,18 @@ def _date(value: str | None) -> date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}")
 
 
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        i, n = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise typer.BadParameter(f"--shard takes I/N, e.g. 0/4; got {value!r}")
+    if not 0 <= i < n:
+        raise typer.BadParameter(f"--shard {value}: I must be between 0 and N-1")
+    return i, n
+
+
 @app.command()
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the world to"),
@@ -92,6 +104,7 @@ def recommend(
     as_of: Optional[str] = AsOfOption,
     k: int = typer.Option(None, "--k", help="How many suggestions"),
     out: Optional[Path] = typer.Option(None, "--out", help="CSV file for --all"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="I/N: only part I (0-based) of N, for --all on N workers"),
     db: Optional[str] = DbOption,
 ) -> None:
     """Top K open opportunities for one citizen (with reasons) or for all (to a CSV)."""
@@ -99,12 +112,13 @@ def recommend(
 
     if citizen is None and not all_:
         raise typer.BadParameter("give --citizen ID or --all")
+    parts = _shard(shard)
+    if all_ and out is None:
+        raise typer.BadParameter("--all needs --out FILE.csv")
     matcher = Matcher.load(_engine(db))
     k = k or get_settings().default_k
     if all_:
-        if out is None:
-            raise typer.BadParameter("--all needs --out FILE.csv")
-        frame = matcher.recommend_all(k=k, as_of=_date(as_of))
+        frame = matcher.recommend_all(k=k, as_of=_date(as_of), shard=parts)
         frame.to_csv(out, index=False)
         typer.echo(f"wrote {len(frame)} rows for {frame['citizen_id'].nunique()} citizens to {out}")
         return

@@ -227,10 +227,20 @@ class Matcher:
         features, scores, ok = self._score(pairs, details)
         return self._suggestions(pairs, features, scores, ok, details, k)
 
-    def recommend_all(self, k: int = 10, as_of: date | pd.Timestamp | None = None) -> pd.DataFrame:
-        """Top ``k`` for every citizen active on ``as_of``: ``citizen_id, rank, opportunity_id, score``."""
+    def recommend_all(
+        self, k: int = 10, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None
+    ) -> pd.DataFrame:
+        """Top ``k`` for every citizen active on ``as_of``: ``citizen_id, rank, opportunity_id, score``.
+
+        ``shard=(i, n)`` keeps the citizens whose stable id hash falls in part ``i`` of ``n``, so that
+        ``n`` workers of a distributed engine (a job array, Spark, Ray) can split the batch.
+        """
         day = self._date(as_of)
-        citizens = self.world.active_citizens(day)["citizen_id"].to_numpy()
+        citizens = self.world.active_citizens(day)["citizen_id"]
+        if shard is not None:
+            i, n = shard
+            citizens = citizens[pd.util.hash_pandas_object(citizens, index=False).to_numpy() % n == i]
+        citizens = citizens.to_numpy()
         opps = self._open_on(day)["opportunity_id"].to_numpy()
         columns = ["citizen_id", "rank", "opportunity_id", "score"]
         if len(citizens) == 0 or len(opps) == 0:

@@ -46,8 +46,14 @@ class OccupationSpace:
         return self.index.get_indexer(pd.Series(uris, dtype=object).fillna(""))
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Cosine similarity of occupation rows ``a[i]`` and ``b[i]`` (row indices)."""
-        return _gather(lambda ua, ub: self.vectors[ua] @ self.vectors[ub].T, a, b)
+        """Cosine similarity of occupation rows ``a[i]`` and ``b[i]`` (row indices).
+
+        Rounded to 5 decimals and clipped to [-1, 1]: float32 BLAS sums differ in their last bits
+        with the batch's shape (1.0000004 vs 1.0), and a tree split at 1.0 must not make a pair's
+        score depend on which other pairs were scored with it.
+        """
+        raw = _gather(lambda ua, ub: self.vectors[ua] @ self.vectors[ub].T, a, b)
+        return np.clip(np.round(raw, 5), -1.0, 1.0)
 
     def isco_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """ISCO distance of occupation rows ``a[i]`` and ``b[i]``: 4 minus the shared leading digits."""
