@@ -46,6 +46,29 @@ def _fill_coordinates(frame: pd.DataFrame, postcode: str, lat: str, lon: str) ->
     return frame
 
 
+def calendar_months_between(start, end) -> np.ndarray:
+    """Signed calendar months from ``start`` to ``end``: 12 x years + months, days ignored.
+
+    Negative when ``end`` is before ``start``. Ignoring the day keeps the count additive
+    (a to b plus b to c is a to c), so a value exported on one date converts exactly to another.
+    """
+    a, b = pd.DatetimeIndex(pd.to_datetime(start)), pd.DatetimeIndex(pd.to_datetime(end))
+    return np.asarray((b.year - a.year) * 12 + (b.month - a.month), dtype=float)
+
+
+def months_on_benefit_on(months_on_benefit, on, left_on, export_date) -> np.ndarray:
+    """Months on benefit on date ``on``, from the exported ``months_on_benefit``.
+
+    The export states the continuous months on benefit as of the export date, or as of
+    ``left_on`` for a citizen who left; on ``on`` it is that value minus the calendar months
+    from ``on`` to that reference date (:func:`calendar_months_between`), floored at 0.
+    """
+    ref = pd.Series(pd.to_datetime(left_on)).fillna(pd.Timestamp(export_date))
+    on = pd.Series(pd.to_datetime(on)) if np.ndim(on) else pd.Series([pd.Timestamp(on)] * len(ref))
+    back = calendar_months_between(on, ref)
+    return np.maximum(np.asarray(months_on_benefit, dtype=float) - back, 0.0)
+
+
 @dataclass
 class World:
     caseworkers: pd.DataFrame

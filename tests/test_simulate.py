@@ -189,3 +189,43 @@ def test_report_lists_every_figure_with_a_verdict(small_world_dir):
     text = (small_world_dir / "_truth" / "calibration.txt").read_text()
     assert text.count("PASS") + text.count("FAIL") == 4
     assert np.isin(["(a)", "(b)", "(c)", "(d)"], text.split()).all()
+
+
+def test_meetings_hold_several_proposals_mostly_of_one_or_two_kinds(tables):
+    r = tables["referrals"].merge(tables["opportunities"][["opportunity_id", "kind"]], on="opportunity_id")
+    meetings = r.groupby(["citizen_id", "proposed_on"])
+    size = meetings.size()
+    assert size.max() <= 4
+    assert (size >= 2).mean() > 0.4  # a ranker has something to compare within most queries
+    assert 1.6 < size.mean() < 2.6
+    assert (meetings["kind"].nunique() <= 2).mean() > 0.85
+    # Never the same opportunity twice to one citizen, so never twice in one meeting.
+    assert not r.duplicated(["citizen_id", "opportunity_id"]).any()
+
+
+def test_a_hire_ends_the_other_proposals_of_the_meeting(tables):
+    r = tables["referrals"]
+    hires = r[r["outcome"] == "hired"].groupby(["citizen_id", "proposed_on"])["outcome_on"].min().rename("hired_on")
+    same = r.join(hires, on=["citizen_id", "proposed_on"], how="inner")
+    assert len(same) > len(hires)  # hires share meetings with other proposals
+    # Nothing of the meeting resolves after the hire: what was still open then was declined.
+    assert (same["outcome_on"] <= same["hired_on"]).all()
+    at_hire = same[(same["outcome_on"] == same["hired_on"]) & (same["outcome"] != "hired")]
+    assert len(at_hire) and (at_hire["outcome"] == "declined").mean() > 0.5  # a few resolve that day anyway
+
+
+def test_months_on_benefit_is_stated_as_of_the_export_or_left_on(small_world_dir, tables):
+    import json
+
+    from matcher.world import calendar_months_between
+
+    model = json.loads((small_world_dir / "_truth" / "model.json").read_text())
+    export = pd.Timestamp(model["export_date"])
+    assert export == pd.Timestamp(model["end"])
+    c = tables["citizens"]
+    ref = c["left_on"].fillna(export)
+    at_enrolment = c["months_on_benefit"] - calendar_months_between(c["enrolled_on"], ref)
+    assert (at_enrolment >= 0).all()  # the spell covers the whole stay in the programme
+    # Someone still there at the export has been on benefit at least since enrolment.
+    stays = c["left_on"].isna()
+    assert (c.loc[stays, "months_on_benefit"] >= calendar_months_between(c.loc[stays, "enrolled_on"], [export] * stays.sum())).all()

@@ -121,3 +121,24 @@ def test_unknown_ids_and_missing_columns_say_what_is_wrong(truth):
 def test_load_refuses_a_folder_without_truth(tmp_path):
     with pytest.raises(FileNotFoundError, match="model.json"):
         Truth.load(tmp_path)
+
+
+def test_months_on_benefit_at_a_date_follow_the_documented_rule(truth, tables, small_world_dir):
+    import json
+
+    from matcher.world import months_on_benefit_on
+
+    export = json.loads((small_world_dir / "_truth" / "model.json").read_text())["export_date"]
+    c = tables["citizens"].sample(300, random_state=6)
+    for d in ("2022-02-15", "2023-06-01", "2024-12-30"):
+        on = pd.Series(pd.Timestamp(d), index=c.index)
+        ci = truth.citizen_index.get_indexer(c["citizen_id"])
+        day = np.full(len(ci), (np.datetime64(d) - np.datetime64("1970-01-01", "D")).astype(int))
+        got = truth.inputs(ci, np.zeros(len(ci), np.int64), day).months
+        want = months_on_benefit_on(c["months_on_benefit"], on, c["left_on"], export)
+        assert np.array_equal(got, want)
+    # By hand: 40 months as of the export 2024-12-30; on 2024-01-15 that is 11 calendar months earlier.
+    assert months_on_benefit_on([40], pd.Series([pd.Timestamp("2024-01-15")]), [pd.NaT], "2024-12-30")[0] == 29
+    # Left on 2023-06-30 with 10 months: on 2023-01-15, 5; long before, floored at 0.
+    assert months_on_benefit_on([10, 10], pd.Series(pd.to_datetime(["2023-01-15", "2020-01-01"])),
+                                pd.to_datetime(["2023-06-30", "2023-06-30"]), "2024-12-30").tolist() == [5, 0]

@@ -24,13 +24,14 @@ from matcher.simulate.truth import EPOCH, Truth
 from matcher.simulate.truth_readme import TRUTH_README
 from matcher.simulate.writer import write_tables, write_truth
 from matcher.taxonomy import load_taxonomy
+from matcher.world import calendar_months_between
 
 __all__ = ["simulate_world", "Truth"]
 
 # World proportions (per citizen over the whole run) and the programme's shape.
 STOCK_SHARE = 0.62
 EMPLOYERS_PER_CITIZEN = 0.15
-OPPORTUNITIES_PER_CITIZEN = 0.8
+OPPORTUNITIES_PER_CITIZEN = 1.2
 ACTIVE_PER_STOCK = 0.96  # mean active caseload relative to the stock at start (inflow ~ outflow)
 
 
@@ -86,6 +87,9 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026) -> str
     citizens = citizens.copy()
     citizens["caseworker_id"] = caseworkers["caseworker_id"].to_numpy()[log.caseworker]
     citizens["left_on"] = _dates(log.left_day).to_numpy()
+    # The export states months on benefit as of its own date (as of left_on for those who left).
+    citizens["months_on_benefit"] = citizens["months_on_benefit"].to_numpy() + calendar_months_between(
+        citizens["enrolled_on"], citizens["left_on"].fillna(pd.Timestamp(end))).astype(int)
     opps = opps.copy()
     filled = _dates(log.filled_day)
     opps["open_until"] = pd.to_datetime(opps["open_until"]).where(
@@ -119,7 +123,7 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026) -> str
     fams = families()
     model = {"params": PARAMS, "families": fams, "kinds": list(PARAMS["decline"]["base"]),
              "outcome_columns": list(OUTCOME_COLUMNS), "seed": seed, "n_citizens": n_citizens,
-             "start": str(start), "end": str(end)}
+             "start": str(start), "end": str(end), "export_date": str(end)}
     cid = citizens["citizen_id"].to_numpy()
     affinity = pd.DataFrame({"citizen_id": np.repeat(cid, len(fams)), "family": np.tile(fams, len(cid)),
                              "affinity": pop.affinity.ravel()})

@@ -36,18 +36,20 @@ PARAMS: dict = {
     "history_levels": [0.0, 0.3, 0.6, 0.9],  # none, same family (ISCO 2), same unit group (ISCO 4), same occupation
     "wish_levels": [0.0, 0.3, 0.7, 1.2],
     "decline": {
-        "base": _by_kind(-0.2, -0.5, -0.4, -0.8, -0.8, -0.5, -0.5),
-        "wish": 1.5, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
+        "base": _by_kind(-1.3, -1.6, -1.5, -1.9, -1.9, -1.6, -1.6),
+        "wish": 2.0, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
+        "over_limit_cliff": 2.0,  # any minute beyond the citizen's own limit: mostly a no
         "hours_over": 0.06, "motivation": 0.8,
     },
     "no_show": {
-        "base": _by_kind(-1.9, -2.0, -2.0, -2.1, -2.0, -1.7, -1.9),
+        "base": _by_kind(-1.7, -1.8, -1.8, -1.9, -1.8, -1.5, -1.7),
         "barriers": {"substance_use": 0.9, "mental_health": 0.4, "housing": 0.4, "childcare": 0.2},
         "over_limit_minutes": 0.02, "motivation": 0.6,
     },
     "reject": {
-        "base": _by_kind(-0.5, -0.2, -0.1, 0.4, -0.3, -2.6, -0.6),
+        "base": _by_kind(0.7, 1.0, 1.1, 1.6, 0.9, -1.4, 0.6),
         "danish_gap": 0.8, "licence_missing": 2.5, "skill": 1.8, "history": 1.0,
+        "danish_gap_2_employer": 2.5,  # two levels short of what a workplace asks: hardly ever taken
         "inclusiveness": 1.0, "social_agreement": 0.5,
         "education": {"none": 0.3, "primary": 0.15, "upper_secondary": -0.1, "vocational": -0.2,
                       "short_higher": -0.2, "bachelor": -0.2, "master_plus": -0.1, "foreign_unrecognised": 0.1},
@@ -69,10 +71,10 @@ PARAMS: dict = {
         "aktivitetsparat": _by_kind(0.1, 0.5, 0.4, 1.0, -0.3, 0.2, 0.8),
         "physical_barrier_physical_family": 0.5,
         "danish_gap": 0.4, "hours_over": 0.05, "over_limit_minutes": 0.02, "motivation": 0.7,
-        "affinity": 1.0, "skill": 1.0, "wish": 0.4, "months_log": 0.15, "experience": 0.2,
+        "affinity": 1.0, "skill": 1.0, "wish": 0.8, "months_log": 0.15, "experience": 0.2,
     },
     "hire": {
-        "base": _by_kind(0.1, 0.7, 0.3, 2.3, 2.3, -3.5, 2.1),
+        "base": _by_kind(-0.7, -0.1, -0.5, 1.5, 1.5, -4.3, 1.3),
         "skill": 1.0, "inclusiveness": 0.5, "motivation": 0.4, "months_log": 0.25, "experience": 0.3,
         "history": 0.3, "danish_gap": 0.4, "aktivitetsparat": 0.8,
     },
@@ -132,6 +134,7 @@ def outcome_probabilities(x: PairInputs, params: dict = PARAMS) -> np.ndarray:
     decline = _sigmoid(
         _kind_vector(d["base"])[k] - d["wish"] * wish - d["affinity"] * x.affinity
         + d["commute_minutes"] * (x.commute - 30.0) + d["over_limit_minutes"] * x.over_limit
+        + d["over_limit_cliff"] * (x.over_limit > 0)
         + d["hours_over"] * x.hours_over - d["motivation"] * x.motivation
     )
     n = p["no_show"]
@@ -145,6 +148,7 @@ def outcome_probabilities(x: PairInputs, params: dict = PARAMS) -> np.ndarray:
     is_education = k == KINDS.index("education")
     reject = _sigmoid(
         _kind_vector(r["base"])[k] + r["danish_gap"] * x.danish_gap + r["licence_missing"] * x.licence_missing
+        + r["danish_gap_2_employer"] * x.employer * (x.danish_gap >= 2)
         - r["skill"] * skill - r["history"] * hist
         - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
         + edu_effect + r["criminal_record_trusted"] * (bar[:, b_idx["criminal_record"]] * x.trusted_family)

@@ -37,8 +37,8 @@ class PolicySettings:
     """Knobs of the caseworkers' routine (days unless named otherwise)."""
 
     first_proposal_days: tuple[int, int] = (3, 21)
-    gap_after_start: tuple[int, int] = (21, 56)
-    gap_after_no_start: tuple[int, int] = (28, 70)
+    gap_after_start: tuple[int, int] = (35, 84)
+    gap_after_no_start: tuple[int, int] = (56, 126)
     extra_gap_aktivitetsparat: int = 56
     clarification_days: tuple[int, int] = (60, 240)
     distance_per_km: float = 0.08
@@ -47,6 +47,10 @@ class PolicySettings:
     favourite_weight: float = 1.0
     noise: float = 1.0
     liaison_share: float = 0.05
+    # Share of meetings with 1, 2, 3, 4 proposals, and the pull of the first proposal's kind.
+    proposals_per_meeting: tuple[float, ...] = (0.25, 0.35, 0.25, 0.15)
+    kind_focus: float = 1.0
+    capacity_rounds: int = 3
     target_caseload: float = 37.5
 
 
@@ -79,6 +83,65 @@ def _outcome_days(rng, kind: np.ndarray, outcome: np.ndarray, weeks: np.ndarray)
     hired_now = (outcome == 5) & (np.isin(kind, [K["ordinary_job"], K["flex_job"]]) | edu)
     started_days = np.select([outcome == 3, hired_now], [lead + drop, lead], default=lead + through)
     return np.where(started, started_days, days).astype(np.int64)
+
+
+def _meeting_choices(rng, score: np.ndarray, kinds: np.ndarray, free: np.ndarray,
+                     ps: "PolicySettings") -> tuple[np.ndarray, np.ndarray]:
+    """The opportunities each due citizen is offered at a meeting: 1-4 of them, in the caseworker's order.
+
+    The first choice sets the meeting's theme: other options of the same kind get ``kind_focus``
+    on top of their score, so a meeting is mostly about one or two kinds. Meetings take places in
+    random order; a caseworker who finds a place taken goes on to the next option (in rounds).
+    Returns (row, column) of every proposal.
+    """
+    n_rows, n_cols = score.shape
+    best = np.argmax(score, axis=1)
+    themed = score + ps.kind_focus * (kinds[None, :] == kinds[best][:, None])
+    p = np.asarray(ps.proposals_per_meeting, float)
+    wanted = rng.choice(np.arange(1, len(p) + 1), n_rows, p=p / p.sum())
+    turn = np.empty(n_rows, np.int64)
+    turn[rng.permutation(n_rows)] = np.arange(n_rows)
+    left_free = free.astype(np.int64).copy()
+    got = np.zeros(n_rows, np.int64)
+    out_rows, out_cols = [], []
+    for _ in range(ps.capacity_rounds):
+        need = wanted - got
+        width = min(int(need.max()), n_cols)
+        if width <= 0:
+            break
+        masked = np.where(left_free[None, :] > 0, themed, -np.inf)
+        top = np.argpartition(-masked, width - 1, axis=1)[:, :width] if width < n_cols else np.tile(np.arange(n_cols), (n_rows, 1))
+        top_score = np.take_along_axis(masked, top, axis=1)
+        order = np.argsort(-top_score, axis=1, kind="stable")
+        top, top_score = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_score, order, axis=1)
+        ok = (np.arange(width)[None, :] < need[:, None]) & np.isfinite(top_score)
+        rows = np.broadcast_to(np.arange(n_rows)[:, None], top.shape)[ok]
+        cols = top[ok]
+        if not len(rows):
+            break
+        by_turn = np.argsort(turn[rows], kind="stable")
+        rows, cols = rows[by_turn], cols[by_turn]
+        rank = pd.Series(np.ones(len(cols))).groupby(cols).cumsum().to_numpy().astype(np.int64) - 1
+        take = rank < left_free[cols]
+        rows, cols = rows[take], cols[take]
+        out_rows.append(rows)
+        out_cols.append(cols)
+        np.subtract.at(left_free, cols, 1)
+        got += np.bincount(rows, minlength=n_rows)
+        themed[rows, cols] = -np.inf  # never the same option twice at one meeting
+    rows = np.concatenate(out_rows) if out_rows else np.empty(0, np.int64)
+    cols = np.concatenate(out_cols) if out_cols else np.empty(0, np.int64)
+    return rows, cols
+
+
+def _decline_after_hire(rows: np.ndarray, n_rows: int, outcome: np.ndarray, out_day: np.ndarray) -> None:
+    """A citizen hired on one proposal of a meeting declines the others still open then (in place)."""
+    hired = outcome == OUTCOME_COLUMNS.index("hired")
+    first_hire = np.full(n_rows, NEVER)
+    np.minimum.at(first_hire, rows[hired], out_day[hired])
+    later = out_day > first_hire[rows]
+    outcome[later] = OUTCOME_COLUMNS.index("declined")
+    out_day[later] = first_hire[rows][later]
 
 
 def run_policy(
@@ -173,24 +236,17 @@ def run_policy(
         col_of[open_] = np.arange(len(open_))
         seen = (row_of[all_cit] >= 0) & (col_of[all_opp] >= 0)
         score[row_of[all_cit[seen]], col_of[all_opp[seen]]] = -np.inf
-        best = np.argmax(score, axis=1)
-        ok = np.isfinite(score[np.arange(len(due)), best])
-        # Capacity: in random order, an opportunity takes as many as it has free places.
-        order = rng.permutation(len(due))
-        chosen_col = best[order]
-        rank = pd.Series(np.ones(len(order))).groupby(chosen_col).cumsum().to_numpy() - 1
-        accept = np.zeros(len(due), bool)
-        accept[order] = (rank < free[open_][chosen_col]) & ok[order]
-        rows = np.flatnonzero(accept)
+        rows, chosen = _meeting_choices(rng, score, kinds[0], free[open_], ps)
         if not len(rows):
             continue
         cit = due[rows]
-        opp = open_[best[rows]]
-        prop = d + rng.integers(0, 5, len(rows))
+        opp = open_[chosen]
+        prop = (d + rng.integers(0, 5, len(due)))[rows]  # one meeting day per citizen
         truth.set_completed(np.asarray(comp_cit, np.int64), np.asarray(comp_day, np.int64))
         probs = truth.probabilities_at(cit, opp, prop)
         outcome = (rng.random((len(rows), 1)) > np.cumsum(probs, axis=1)).sum(axis=1).clip(0, 5)
         out_day = prop + _outcome_days(rng, o_kind[opp], outcome, o_weeks[opp])
+        _decline_after_hire(rows, len(due), outcome, out_day)
 
         by = assigned[cit].copy()
         liaison = (consent[cit] & (o_emp[opp] < len(employers)) & (rng.random(len(rows)) < ps.liaison_share)
@@ -207,16 +263,21 @@ def run_policy(
         comp_cit.extend(cit[done].tolist())
         comp_day.extend(out_day[done].tolist())
         hired = outcome == OUTCOME_COLUMNS.index("hired")
-        left[cit[hired]] = np.minimum(left[cit[hired]], out_day[hired])
+        np.minimum.at(left, cit[hired], out_day[hired])
         for j in np.flatnonzero(hired & np.isin(o_kind[opp], [K["ordinary_job"], K["flex_job"], K["small_job"], K["wage_subsidy_job"]])):
             days = sorted(hire_days.setdefault(int(opp[j]), []) + [int(out_day[j])])
             hire_days[int(opp[j])] = days
             if len(days) >= o_cap[opp[j]]:
                 filled[opp[j]] = days[o_cap[opp[j]] - 1]
-        started = outcome >= 3
-        gap = np.where(started, rng.integers(*ps.gap_after_start, len(rows)), rng.integers(*ps.gap_after_no_start, len(rows)))
-        gap += (aktiv[cit] * rng.integers(0, ps.extra_gap_aktivitetsparat + 1, len(rows)))
-        next_due[cit] = out_day + gap
+        # The next meeting comes after the last outcome of this one.
+        met = np.unique(rows)
+        last = np.full(len(due), -1, np.int64)
+        np.maximum.at(last, rows, out_day)
+        started = np.zeros(len(due), bool)
+        np.logical_or.at(started, rows, outcome >= 3)
+        gap = np.where(started[met], rng.integers(*ps.gap_after_start, len(met)), rng.integers(*ps.gap_after_no_start, len(met)))
+        gap += aktiv[due[met]] * rng.integers(0, ps.extra_gap_aktivitetsparat + 1, len(met))
+        next_due[due[met]] = last[met] + gap
 
     ref = pd.DataFrame({k: (np.concatenate(v) if v else np.empty(0, np.int64)) for k, v in cols.items()})
     ref = ref.sort_values(["prop", "cit"], kind="stable").reset_index(drop=True)

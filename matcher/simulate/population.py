@@ -48,6 +48,8 @@ _PAIRS = {
     ("substance_use", "criminal_record"): 0.4, ("mental_health", "housing"): 0.3,
     ("debt", "housing"): 0.3, ("debt", "substance_use"): 0.3, ("physical_health", "mental_health"): 0.25,
 }
+INFLOW_LONG_SPELL = 0.10  # share of the inflow already over three years on benefits
+INFLOW_SHORT_MONTHS = 6.0  # mean spell at enrolment of the others (exponential)
 GENDER_FAMILY_TILT = {"F": {"53": 2.0, "91": 1.4, "51": 1.3, "52": 1.3},
                       "M": {"71": 2.0, "83": 2.0, "93": 1.6, "72": 1.6, "96": 1.4}}
 
@@ -122,10 +124,13 @@ def make_population(
     barriers = (z + shift) > norm.ppf(1 - BARRIER_PREVALENCE)
     b = {name: barriers[:, i] for i, name in enumerate(BARRIERS)}
 
-    # Benefit spells: 64 % of the stock over three years, fewer among the inflow.
+    # Benefit spells at enrolment: two thirds of the stock over three years (as in 2020); the
+    # inflow is mostly people new to benefits, so that the stock at the export date, three years
+    # on, is again about 64 % over three years.
     stock = rng.random(n) < stock_share
-    long_spell = rng.random(n) < np.where(stock, 0.66, 0.40)
-    months = np.where(long_spell, 37 + rng.exponential(45, n), 2 + rng.random(n) * 34).astype(int)
+    long_spell = rng.random(n) < np.where(stock, 0.66, INFLOW_LONG_SPELL)
+    short = np.where(stock, 2 + rng.random(n) * 34, rng.exponential(INFLOW_SHORT_MONTHS, n))
+    months = np.where(long_spell, 37 + rng.exponential(45, n), short).astype(int)
     months = np.minimum(months, (age - 18) * 12)
     readiness_logit = (-1.0 + 0.9 * b["mental_health"] + 1.0 * b["substance_use"] + 0.6 * b["physical_health"]
                        + 0.4 * b["housing"] + 0.4 * (months > 60) + 0.3 * (danish <= 1))

@@ -33,6 +33,11 @@ def _days(values) -> np.ndarray:
             .astype("timedelta64[D]").astype(np.int64))
 
 
+def _month_number(day: np.ndarray) -> np.ndarray:
+    """Calendar month number (months since 1970-01) of day numbers."""
+    return (np.asarray(day, np.int64).astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
+
+
 def _list(value) -> list[str]:
     if isinstance(value, (list, tuple, np.ndarray)):
         return [str(v) for v in value]
@@ -48,11 +53,14 @@ class Truth:
         self, citizens: pd.DataFrame, work_history: pd.DataFrame, employers: pd.DataFrame,
         opportunities: pd.DataFrame, referrals: pd.DataFrame | None, motivation: np.ndarray,
         affinity: np.ndarray, inclusiveness: np.ndarray, params: dict = PARAMS,
+        export_date: np.datetime64 | None = None,
     ) -> None:
+        """``export_date``: the date ``months_on_benefit`` is stated as of (for a citizen who left,
+        ``left_on``); None means as of ``enrolled_on``, the simulator's own state during the run."""
         self.params = params
         self.citizen_index = pd.Index(citizens["citizen_id"].astype(str))
         self.opportunity_index = pd.Index(opportunities["opportunity_id"].astype(str))
-        self._citizens(citizens, motivation, affinity)
+        self._citizens(citizens, motivation, affinity, export_date)
         self._occupations(citizens, work_history, opportunities)
         self._opportunities(opportunities, employers, inclusiveness)
         self.set_completed(np.empty(0, np.int64), np.empty(0, np.int64))
@@ -62,7 +70,8 @@ class Truth:
 
     # ---- construction --------------------------------------------------------------------
 
-    def _citizens(self, c: pd.DataFrame, motivation: np.ndarray, affinity: np.ndarray) -> None:
+    def _citizens(self, c: pd.DataFrame, motivation: np.ndarray, affinity: np.ndarray,
+                  export_date: np.datetime64 | None) -> None:
         p = self.params
         self.c_lat = c["home_lat"].to_numpy(float)
         self.c_lon = c["home_lon"].to_numpy(float)
@@ -75,7 +84,13 @@ class Truth:
         self.c_education = pd.Categorical(c["education"], categories=list(p["reject"]["education"])).codes
         self.c_birth = c["birth_year"].to_numpy(int)
         self.c_months = c["months_on_benefit"].to_numpy(float)
-        self.c_enrolled = _days(c["enrolled_on"])
+        # months on D = months_on_benefit - calendar months from D to the date it is stated as of
+        # (matcher.world.months_on_benefit_on); kept as a month number for a cheap gather per pair.
+        if export_date is None:
+            ref = pd.to_datetime(c["enrolled_on"])
+        else:
+            ref = pd.to_datetime(c["left_on"]).fillna(pd.Timestamp(export_date))
+        self.c_months_ref = _month_number(_days(ref))
         self.c_motivation = np.asarray(motivation, float)
         self.c_affinity = np.asarray(affinity, float)
 
@@ -182,7 +197,7 @@ class Truth:
             social_agreement=self.o_social[oi],
             inclusiveness=self.o_inclusive[oi],
             motivation=self.c_motivation[ci],
-            months=self.c_months[ci] + np.maximum(day - self.c_enrolled[ci], 0) / 30.44,
+            months=np.maximum(self.c_months[ci] - (self.c_months_ref[ci] - _month_number(day)), 0.0),
             experience=self.experience(ci, day),
         )
 
@@ -238,6 +253,9 @@ class Truth:
         aff = pd.read_parquet(tdir / "affinity.parquet")
         wide = aff.pivot(index="citizen_id", columns="family", values="affinity").reindex(
             index=c["citizen_id"], columns=model["families"]).fillna(0.0)
+        if "export_date" not in model:
+            raise ValueError(f"{tdir}/model.json has no export_date: simulate the world again with this version")
         return cls(c, frames["work_history"], e, o, frames["referrals"], cl["motivation"].to_numpy(),
-                   wide.to_numpy(), el["inclusiveness"].to_numpy(), params=model["params"])
+                   wide.to_numpy(), el["inclusiveness"].to_numpy(), params=model["params"],
+                   export_date=np.datetime64(model["export_date"], "D"))
 

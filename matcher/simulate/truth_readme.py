@@ -12,7 +12,7 @@ plus the files here. In Python: `matcher.simulate.truth.Truth.load(world_dir)`, 
 ## Files
 | file | what it holds |
 |---|---|
-| `model.json` | `params`: every coefficient of the formula below; `families`: the ISCO-08 sub-major groups (2 digits) the affinity is indexed by; `kinds`; `outcome_columns`; the seed, size and run (`start`, `end`) of the world |
+| `model.json` | `params`: every coefficient of the formula below; `families`: the ISCO-08 sub-major groups (2 digits) the affinity is indexed by; `kinds`; `outcome_columns`; the seed, size and run (`start`, `end`) of the world; `export_date`: the date the tables are exported as of (= `end`) |
 | `citizen_latent.parquet` | `citizen_id`, `motivation` (normal, sd `params.sigma.motivation`): no column shows it |
 | `employer_latent.parquet` | `employer_id`, `inclusiveness` (normal, sd `params.sigma.inclusiveness`): how readily the employer takes people on the margin, beyond `social_agreement` |
 | `affinity.parquet` | `citizen_id`, `family`, `affinity` (normal, sd `params.sigma.affinity`): a citizen's hidden liking and aptitude for an occupation family |
@@ -29,16 +29,22 @@ plus the files here. In Python: `matcher.simulate.truth.Truth.load(world_dir)`, 
   `over_limit` = minutes beyond `max_commute_minutes` (default `default_limit_minutes`).
 - `danish_gap` = max(0, `danish_required` - `danish_level`); `hours_over` = max(0, hours - max hours
   (default 37)); `licence_missing` = the opportunity requires a licence the citizen lacks.
-- barriers, readiness, education, age on D; `months` on benefit on D = `months_on_benefit` +
-  months since `enrolled_on` (enters as log1p(months/12) - log1p(`months_centre`/12));
+- barriers, readiness, education, age on D; `months` on benefit on D (enters as
+  log1p(months/12) - log1p(`months_centre`/12)). The column `months_on_benefit` is stated as of
+  the export date (`model.json: export_date`, the run's end) or, for a citizen who left, as of
+  `left_on`; on D: months = max(0, `months_on_benefit` - calendar months from D to that date),
+  calendar months = 12 x (year difference) + (month difference), the day of the month ignored
+  (`matcher.world.months_on_benefit_on`);
   `experience` = referrals of c with outcome `completed` and `outcome_on` before D (capped).
 - employer kinds only: `social_agreement` and the employer's `inclusiveness`.
 - hidden: `motivation`, `affinity` of c for o's family.
 
 ## The outcome chain (sigma = logistic function; every coefficient is in `params`)
-1. P(declined) = sigma(decline.base[kind] - wish - affinity + commute terms + hours_over - motivation)
+1. P(declined) = sigma(decline.base[kind] - wish - affinity + commute terms (with `over_limit_cliff` for any minute
+   over the limit) + hours_over - motivation)
 2. P(no_show | not declined) = sigma(no_show.base[kind] + barriers + over_limit - motivation)
-3. P(rejected | showed) = sigma(reject.base[kind] + danish_gap + licence_missing - skill - history
+3. P(rejected | showed) = sigma(reject.base[kind] + danish_gap + `danish_gap_2_employer` when an employer kind asks
+   two or more levels above the citizen's Danish + licence_missing - skill - history
    - inclusiveness - social_agreement + education + criminal record in care/security + age for educations)
 4. P(dropped_out | started) = sigma(dropout.base[kind] + barrier_kind[barrier][kind] + aktivitetsparat[kind]
    + physical barrier in physical work + danish_gap + hours_over + over_limit - motivation - affinity
