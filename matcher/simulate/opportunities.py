@@ -55,7 +55,7 @@ def make_opportunities(
     frame.loc[course, "provider"] = [COURSES[k][1] for k in pick]
     units = np.array([COURSES[k][2] for k in pick])
     course_uri = np.full(len(pick), "", dtype=object)
-    for unit in set(units) - {""}:
+    for unit in sorted(set(units) - {""}):  # sorted: set order changes between processes
         members = pool.by_unit(unit)
         if len(members):
             course_uri[units == unit] = sample(rng, members, int((units == unit).sum()))
