@@ -46,6 +46,19 @@ class RankerSettings(BaseModel):
     # thing at a time, so citizen x date queries are mostly single items, which lambdarank cannot
     # learn from; the citizen's own referrals over time compare opportunities for the same person.
     query_by: str = "citizen"
+    # "chain" (default): one binary LightGBM model per step of the referral funnel (declined,
+    # no-show, rejected, dropped out; each on the referrals that reached it), scored as the log
+    # probability of passing every step, i.e. of success. "lambdarank": one lambdarank model on
+    # the graded gains (objective, grid and query_by above). Chosen on the default world by
+    # time-ordered validation inside the training window (reports/evaluation.md).
+    structure: str = "chain"
+    # The funnel's failure outcomes in the order a referral meets them (contract outcomes).
+    chain_stages: list[str] = Field(default_factory=lambda: ["declined", "no_show", "rejected", "dropped_out"])
+    # Each step's hyperparameters are chosen on its own validation log loss from this grid.
+    chain_grid: dict[str, list[Any]] = Field(default_factory=lambda: {"num_leaves": [4, 7, 15]})
+    chain_learning_rate: float = 0.05
+    chain_min_child_samples: int = 100
+    chain_n_estimators: int = 1000
 
 
 class EvaluationSettings(BaseModel):
