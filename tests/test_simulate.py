@@ -194,6 +194,7 @@ def test_too_small_a_world_is_refused(tmp_path):
 def test_report_lists_every_figure_with_a_verdict(small_world_dir):
     text = (small_world_dir / "_truth" / "calibration.txt").read_text()
     assert text.count("PASS") + text.count("FAIL") == 4
+    assert "proposals per meeting" in text
     assert np.isin(["(a)", "(b)", "(c)", "(d)"], text.split()).all()
 
 

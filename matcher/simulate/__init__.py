@@ -119,6 +119,8 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026) -> str
         "tables": ", ".join(f"{k} {len(v)}" for k, v in tables.items()),
         "outcomes": str(shares),
         "kinds proposed": str(kinds.to_dict()),
+        "proposals per meeting": str(referrals.groupby(["citizen_id", "proposed_on"]).size()
+                                     .value_counts(normalize=True).sort_index().round(3).to_dict()),
     })
     fams = families()
     model = {"params": PARAMS, "families": fams, "kinds": list(PARAMS["decline"]["base"]),

@@ -1,7 +1,7 @@
 """The logging policy: how caseworkers proposed things, week by week, and what came of it.
 
-Caseworkers do not see the truth. Each week every active citizen whose turn has come gets one
-proposal ("job from day one": the first within three weeks of enrolment), chosen among the
+Caseworkers do not see the truth. Each week every active citizen whose turn has come has a
+meeting with 1-4 proposals ("job from day one": the first within three weeks of enrolment), chosen among the
 opportunities open then with free capacity by what a caseworker sees and does: the citizen's
 wishes and history, distance, the caseworker's own habits (favourite kinds and employers),
 readiness, and chance. The outcome is then drawn from the truth, with dates; a hire ends the
