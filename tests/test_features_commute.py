@@ -28,3 +28,10 @@ def test_missing_limit_takes_the_default_and_over_limit_is_flagged():
     assert f["commute_minutes"].iloc[0] == pytest.approx(f["commute_minutes"].iloc[1])
     assert f["commute_over_limit"].tolist() == [1.0, 0.0]
     assert f["commute_ratio"].iloc[0] == pytest.approx(f["commute_minutes"].iloc[0] / 20)
+
+
+def test_minutes_over_the_limit_count_only_beyond_it():
+    f = commute_features([55.697] * 3, [12.542] * 3, [55.666] * 3, [12.401] * 3, [20, None, 0])
+    minutes = f["commute_minutes"].iloc[0]
+    assert f["commute_minutes_over"].tolist() == pytest.approx([minutes - 20, 0.0, minutes])
+    assert ((f["commute_minutes_over"] > 0) == (f["commute_over_limit"] > 0)).all()

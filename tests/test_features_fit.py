@@ -39,3 +39,23 @@ def test_kind_readiness_and_barriers(tiny_world):
     assert f.loc[2, ["activity_ready", "n_barriers"]].tolist() == [0, 0]
     assert f.loc[0, "age"] == 2023 - 1970
     assert f.loc[0, "months_enrolled"] == pytest.approx((pd.Timestamp("2023-06-02") - pd.Timestamp("2022-06-01")).days / 30.44)
+
+
+def test_months_on_benefit_are_those_on_the_pair_date(tiny_world):
+    from matcher.features.fit import export_date
+    from matcher.world import calendar_months_between
+
+    exported = export_date(tiny_world)
+    f = _f(tiny_world, [("c1", "o1", "2023-06-02"), ("c1", "o1", "2023-09-02"), ("c3", "o1", "2023-06-02")])
+    # c1 (40 months at the export) had 3 fewer months in June than in September 2023.
+    back = calendar_months_between(pd.Series([pd.Timestamp("2023-06-02")]), pd.Series([exported]))[0]
+    assert f.loc[0, "months_on_benefit"] == max(40 - back, 0)
+    assert f.loc[1, "months_on_benefit"] - f.loc[0, "months_on_benefit"] == 3
+    # c3 left on 2024-01-01 with 12 months: its value is stated as of leaving, 7 months after June 2023.
+    assert f.loc[2, "months_on_benefit"] == 12 - 7
+
+
+def test_danish_shortfall_by_kind(tiny_world):
+    f = _f(tiny_world, [("c1", "o2", "2023-06-02"), ("c1", "o4", "2023-06-02")])
+    # o2 is an ordinary job asking Danish 3 of c1 (level 2): a shortfall of 1 at a workplace.
+    assert f.loc[0, ["danish_short_x_job", "danish_short_x_education"]].tolist() == [1.0, 0.0]

@@ -34,3 +34,14 @@ def test_history_counts_only_jobs_started_before_the_date(tiny_world):
     f = _features(tiny_world, [("c3", "o2", "2023-06-02"), ("c3", "o2", "2023-09-01")])
     assert f["has_history"].tolist() == [0.0, 1.0]
     assert f.loc[1, "history_isco_distance"] == 0
+
+
+def test_the_very_occupation_is_told_from_its_isco_group(tiny_world):
+    f = _features(tiny_world, [("c1", "o1", "2023-06-02"), ("c1", "o2", "2023-06-02"), ("c3", "o2", "2023-09-01"), ("c2", "o1", "2023-06-02")])
+    # c1 wishes kitchen assistant (o1's occupation) and worked as kitchen porter (same ISCO unit, other occupation).
+    assert f.loc[0, ["wish_same_occupation", "history_same_occupation"]].tolist() == [1.0, 0.0]
+    assert f.loc[1, ["wish_same_occupation", "history_same_occupation"]].tolist() == [0.0, 0.0]
+    # c3 wishes and (from 2023-08-01) works as a warehouse worker, o2's occupation.
+    assert f.loc[2, ["wish_same_occupation", "history_same_occupation"]].tolist() == [1.0, 1.0]
+    # No wishes, no history: no match.
+    assert f.loc[3, ["wish_same_occupation", "history_same_occupation"]].tolist() == [0.0, 0.0]

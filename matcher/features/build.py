@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.features.commute import COMMUTE_FEATURES, commute_features
-from matcher.features.fit import FIT_FEATURES, barrier_flags, fit_features
+from matcher.features.fit import FIT_FEATURES, barrier_flags, export_date, fit_features
 from matcher.features.history import HISTORY_FEATURES, HistoryIndex, history_features
 from matcher.features.occupation import OCCUPATION_FEATURES, OccupationSpace, citizen_occupations, occupation_features
 from matcher.features.skills import SKILL_FEATURES, SkillSpace, skill_features
@@ -32,8 +32,11 @@ MONOTONE: dict[str, int] = {
     "commute_minutes": -1,
     "commute_ratio": -1,
     "commute_over_limit": -1,
+    "commute_minutes_over": -1,
     "danish_gap": -1,
     "danish_short": -1,
+    "danish_short_x_job": -1,
+    "danish_short_x_education": -1,
     "hours_over": -1,
     "licence_missing": -1,
 }
@@ -45,7 +48,7 @@ PAIR_COLUMNS = ("citizen_id", "opportunity_id", "as_of")
 
 _CITIZEN_COLUMNS = [
     "citizen_id", "home_lat", "home_lon", "max_commute_minutes", "danish_level", "max_hours_per_week",
-    "has_drivers_license", "readiness", "birth_year", "months_on_benefit", "education", "enrolled_on",
+    "has_drivers_license", "readiness", "birth_year", "months_on_benefit", "education", "enrolled_on", "left_on",
 ]
 
 
@@ -69,6 +72,7 @@ class FeatureSpace:
     opportunities: pd.DataFrame
     citizen_occupations: dict[str, pd.DataFrame]
     _source: tuple
+    exported_on: pd.Timestamp | None = None
     history: HistoryIndex | None = None
 
     def history_for(self, world: World) -> HistoryIndex:
@@ -93,6 +97,7 @@ class FeatureSpace:
             citizens=citizens.set_index("citizen_id", drop=False),
             opportunities=opportunities.set_index("opportunity_id", drop=False),
             _source=(id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers)),
+            exported_on=export_date(world),
         )
 
     def serves(self, world: World) -> bool:
@@ -144,7 +149,7 @@ def build_features(world: World, pairs: pd.DataFrame, space: FeatureSpace | None
         skill_features(citizen_skills, key_rows, space.skills.opportunities, opp_rows),
         occ,
         commute_features(cit["home_lat"], cit["home_lon"], opp["lat"], opp["lon"], cit["max_commute_minutes"]),
-        fit_features(cit, opp, p["as_of"]),
+        fit_features(cit, opp, p["as_of"], space.exported_on),
         history_features(world, p, space.history_for(world)).reset_index(drop=True),
     ]
     features = pd.concat([part.reset_index(drop=True) for part in parts], axis=1)[FEATURES].astype(float)

@@ -8,7 +8,7 @@ from matcher.settings import get_settings
 
 EARTH_RADIUS_KM = 6371.0088
 
-COMMUTE_FEATURES = ["commute_minutes", "commute_ratio", "commute_over_limit"]
+COMMUTE_FEATURES = ["commute_minutes", "commute_ratio", "commute_over_limit", "commute_minutes_over"]
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -31,7 +31,7 @@ def commute_limit(max_commute_minutes: pd.Series | np.ndarray) -> np.ndarray:
 
 
 def commute_features(home_lat, home_lon, opp_lat, opp_lon, max_commute_minutes) -> pd.DataFrame:
-    """Minutes, minutes over the citizen's limit (ratio) and a flag for going over it."""
+    """Minutes, minutes over the citizen's limit (ratio), a flag for going over it and by how many minutes."""
     minutes = commute_minutes(haversine_km(home_lat, home_lon, opp_lat, opp_lon))
     limit = commute_limit(max_commute_minutes)
     return pd.DataFrame(
@@ -40,5 +40,7 @@ def commute_features(home_lat, home_lon, opp_lat, opp_lon, max_commute_minutes) 
             # A limit of 0 (works from home only) makes every commute infinitely too long.
             "commute_ratio": minutes / np.maximum(limit, 1.0),
             "commute_over_limit": (minutes > limit).astype(float),
+            # Beyond the limit every minute counts (the cliff), below it much less.
+            "commute_minutes_over": np.maximum(minutes - limit, 0.0),
         }
     )

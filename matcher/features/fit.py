@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
+from matcher.world import months_on_benefit_on
 
 FULL_TIME_HOURS = 37.0
 # Ordinal education ladder; an unrecognised foreign education counts as upper secondary plus a flag.
@@ -27,6 +28,7 @@ FIT_FEATURES = (
     + [f"barrier_{b}" for b in BARRIERS]
     + ["mental_health_x_ordinary_job", "physical_health_x_job", "culture_x_placement"]
     + ["age", "months_on_benefit", "education_level", "education_foreign", "months_enrolled"]
+    + ["danish_short_x_job", "danish_short_x_education"]
     + ["social_agreement", "employer_log_size", "opp_weeks", "opp_wage_per_hour"]
 )
 
@@ -50,11 +52,31 @@ def barrier_flags(citizens: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fit_features(cit: pd.DataFrame, opp: pd.DataFrame, as_of: pd.Series) -> pd.DataFrame:
+def export_date(world) -> pd.Timestamp:
+    """The export's date, as the latest date the citizen, opportunity and work-history tables
+    state (the contract carries none).
+
+    ``months_on_benefit`` is stated as of the export (or of ``left_on``); every feature date
+    converts from it with :func:`matcher.world.months_on_benefit_on`. Referrals are left out on
+    purpose: the world as known on a date holds only earlier ones, and a feature must not
+    depend on which referrals a cutoff removed.
+    """
+    dates = [
+        world.citizens["enrolled_on"], world.citizens["left_on"], world.opportunities["open_from"],
+        world.opportunities["open_until"], world.work_history["start_on"], world.work_history["end_on"],
+    ]
+    latest = max((pd.to_datetime(d).max() for d in dates if len(d)), default=pd.NaT)
+    if pd.isna(latest):
+        raise ValueError("export_date: the world states no date at all (citizens, opportunities, referrals, work history)")
+    return pd.Timestamp(latest).normalize()
+
+
+def fit_features(cit: pd.DataFrame, opp: pd.DataFrame, as_of: pd.Series, exported_on: pd.Timestamp | None = None) -> pd.DataFrame:
     """Fit features for row-aligned citizen and opportunity attributes (one row a pair).
 
-    ``cit`` carries the ``barrier_*`` columns of :func:`barrier_flags`; ``opp`` the employer's
-    ``social_agreement`` and ``employees``.
+    ``cit`` carries the ``barrier_*`` columns of :func:`barrier_flags` and ``left_on``; ``opp``
+    the employer's ``social_agreement`` and ``employees``. ``exported_on``: the export's date
+    (:func:`export_date`), the reference of ``months_on_benefit``; None: the value is used as is.
     """
     out = {}
     level = cit["danish_level"].to_numpy(dtype=float)
@@ -92,7 +114,11 @@ def fit_features(cit: pd.DataFrame, opp: pd.DataFrame, as_of: pd.Series) -> pd.D
 
     as_of = pd.to_datetime(pd.Series(as_of.to_numpy()))
     out["age"] = as_of.dt.year.to_numpy(dtype=float) - cit["birth_year"].to_numpy(dtype=float)
-    out["months_on_benefit"] = cit["months_on_benefit"].to_numpy(dtype=float)
+    if exported_on is None:
+        out["months_on_benefit"] = cit["months_on_benefit"].to_numpy(dtype=float)
+    else:
+        # The spell on the pair's date, not at the export: a feature may not know the future.
+        out["months_on_benefit"] = months_on_benefit_on(cit["months_on_benefit"].to_numpy(dtype=float), as_of, cit["left_on"].to_numpy(), exported_on)
     edu = cit["education"].to_numpy()
     unknown = set(edu) - set(EDUCATIONS)
     if unknown:
@@ -101,6 +127,10 @@ def fit_features(cit: pd.DataFrame, opp: pd.DataFrame, as_of: pd.Series) -> pd.D
     out["education_foreign"] = (edu == "foreign_unrecognised").astype(float)
     enrolled = pd.to_datetime(pd.Series(cit["enrolled_on"].to_numpy()))
     out["months_enrolled"] = ((as_of - enrolled).dt.days.to_numpy(dtype=float) / 30.44)
+
+    # A Danish shortfall weighs differently at a workplace and in an education.
+    out["danish_short_x_job"] = out["danish_short"] * job_kind
+    out["danish_short_x_education"] = out["danish_short"] * (kind == "education")
 
     out["social_agreement"] = _flag(opp["social_agreement"])
     out["employer_log_size"] = np.log1p(pd.to_numeric(opp["employees"], errors="coerce").to_numpy(dtype=float))

@@ -21,6 +21,8 @@ OCCUPATION_FEATURES = [
     "history_isco_distance",
     "has_wishes",
     "has_history",
+    "wish_same_occupation",
+    "history_same_occupation",
 ]
 # Distance for "no occupation to compare": further than the farthest real distance (4).
 NO_MATCH_DISTANCE = 5.0
@@ -84,8 +86,9 @@ def _gather(table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(table(ua, ub))[ia, ib]
 
 
-def _best(space: OccupationSpace, links: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best similarity, smallest distance and the best-matching occupation row per pair.
+def _best(space: OccupationSpace, links: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best similarity, smallest distance, the best-matching occupation row and an exact-match
+    flag (the very occupation, not only its ISCO group) per pair.
 
     ``links``: ``pair`` (row number), ``occ`` (citizen-side occupation row), ``target`` (the
     opportunity's occupation row); rows with a missing side are ignored.
@@ -94,6 +97,7 @@ def _best(space: OccupationSpace, links: pd.DataFrame, n: int) -> tuple[np.ndarr
     sim = np.full(n, np.nan)
     dist = np.full(n, NO_MATCH_DISTANCE)
     best = np.full(n, -1)
+    exact = np.zeros(n)
     if len(links):
         s = space.similarity(links["occ"].to_numpy(), links["target"].to_numpy())
         d = space.isco_distance(links["occ"].to_numpy(), links["target"].to_numpy())
@@ -103,7 +107,9 @@ def _best(space: OccupationSpace, links: pd.DataFrame, n: int) -> tuple[np.ndarr
         best[top["pair"].to_numpy()] = top["occ"].to_numpy()
         nearest = frame.groupby("pair")["d"].min()
         dist[nearest.index.to_numpy()] = nearest.to_numpy()
-    return sim, dist, best
+        same = links["pair"].to_numpy()[links["occ"].to_numpy() == links["target"].to_numpy()]
+        exact[same] = 1.0
+    return sim, dist, best, exact
 
 
 def citizen_occupations(space: OccupationSpace, world) -> dict[str, pd.DataFrame]:
@@ -154,8 +160,8 @@ def occupation_features(space: OccupationSpace, citizen_occ: dict[str, pd.DataFr
 def _occupation_features(space: OccupationSpace, citizen_occ: dict[str, pd.DataFrame], pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     n = len(pairs)
     links = occupation_links(space, citizen_occ, pairs)
-    w_sim, w_dist, w_best = _best(space, links["wish"], n)
-    h_sim, h_dist, h_best = _best(space, links["history"], n)
+    w_sim, w_dist, w_best, w_exact = _best(space, links["wish"], n)
+    h_sim, h_dist, h_best, h_exact = _best(space, links["history"], n)
     features = pd.DataFrame(
         {
             "wish_similarity": w_sim,
@@ -164,6 +170,8 @@ def _occupation_features(space: OccupationSpace, citizen_occ: dict[str, pd.DataF
             "history_isco_distance": h_dist,
             "has_wishes": np.bincount(links["wish"]["pair"].to_numpy(), minlength=n)[:n].astype(bool).astype(float),
             "has_history": np.bincount(links["history"]["pair"].to_numpy(), minlength=n)[:n].astype(bool).astype(float),
+            "wish_same_occupation": w_exact,
+            "history_same_occupation": h_exact,
         }
     )
     uris = space.index.to_numpy()
