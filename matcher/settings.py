@@ -41,11 +41,13 @@ class RankerSettings(BaseModel):
         default_factory=lambda: {"num_leaves": [15, 31, 63], "learning_rate": [0.03, 0.08]}
     )
     n_jobs: int = 2
-    # What a lambdarank query is: "citizen_date" (the label's query_id, citizen x proposal date) or
-    # "citizen" (all of a citizen's labelled referrals in the window). Caseworkers usually propose one
-    # thing at a time, so citizen x date queries are mostly single items, which lambdarank cannot
-    # learn from; the citizen's own referrals over time compare opportunities for the same person.
-    query_by: str = "citizen"
+    # What a lambdarank query is: "citizen_date" (the label's query_id, citizen x proposal date: the
+    # issue's definition) or "citizen" (all of a citizen's labelled referrals in the window). Since
+    # caseworkers propose 1-4 options a meeting, citizen x date queries compare options for the same
+    # person on the same day; on the default world's development split they rank the logged
+    # referrals better than citizen queries (NDCG@10 0.899 vs 0.895) at a small cost in oracle
+    # ratio@10 (0.866 vs 0.878). Used by structure="lambdarank" only.
+    query_by: str = "citizen_date"
     # "chain" (default): one binary LightGBM model per step of the referral funnel (declined,
     # no-show, rejected, dropped out; each on the referrals that reached it), scored as the log
     # probability of passing every step, i.e. of success. "lambdarank": one lambdarank model on
