@@ -18,11 +18,11 @@ from matcher.contract import BARRIERS, KINDS, KINDS_DA
 KINDS_EN = {k: k.replace("_", " ") for k in KINDS}
 
 TOPICS: dict[str, list[str]] = {
-    "commute": ["commute_minutes", "commute_ratio", "commute_over_limit"],
-    "wish": ["wish_similarity", "wish_isco_distance", "has_wishes"],
-    "history": ["history_similarity", "history_isco_distance", "has_history"],
+    "commute": ["commute_minutes", "commute_ratio", "commute_over_limit", "commute_minutes_over"],
+    "wish": ["wish_similarity", "wish_isco_distance", "has_wishes", "wish_same_occupation"],
+    "history": ["history_similarity", "history_isco_distance", "has_history", "history_same_occupation"],
     "skills": ["skill_overlap", "skill_coverage", "skill_jaccard", "citizen_skill_count"],
-    "danish": ["danish_level", "danish_gap", "danish_short"],
+    "danish": ["danish_level", "danish_gap", "danish_short", "danish_short_x_job", "danish_short_x_education"],
     "hours": ["opp_hours", "citizen_max_hours", "hours_over", "hours_ratio"],
     "licence": ["licence_required", "licence_missing"],
     "kind": [f"kind_{k}" for k in KINDS]

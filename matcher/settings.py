@@ -57,7 +57,7 @@ class RankerSettings(BaseModel):
     # The funnel's failure outcomes in the order a referral meets them (contract outcomes).
     chain_stages: list[str] = Field(default_factory=lambda: ["declined", "no_show", "rejected", "dropped_out"])
     # Each step's hyperparameters are chosen on its own validation log loss from this grid.
-    chain_grid: dict[str, list[Any]] = Field(default_factory=lambda: {"num_leaves": [4, 7, 15]})
+    chain_grid: dict[str, list[Any]] = Field(default_factory=lambda: {"num_leaves": [2, 4, 7, 15]})
     chain_learning_rate: float = 0.05
     chain_min_child_samples: int = 100
     chain_n_estimators: int = 1000

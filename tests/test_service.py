@@ -115,3 +115,32 @@ def test_save_and_load_round_trip(small_world, trained_ranker, tmp_path):
     assert loaded.metadata["features"] == trained_ranker.features
     contributions = loaded.contributions(features)
     np.testing.assert_allclose(contributions.sum(axis=1), loaded.score(features), rtol=1e-6, atol=1e-6)
+
+
+def test_funnel_step_of_each_referral_follows_gain_then_outcome():
+    from matcher.models.lgbm import _stopped_at
+
+    stages = ["declined", "no_show", "rejected", "dropped_out"]
+    frame = pd.DataFrame(
+        {
+            "outcome": ["declined", "no_show", "rejected", "dropped_out", "completed", "hired", "hired", "declined"],
+            # The last two disagree with their outcome: the gain (the label) wins.
+            "gain": [0, 0, 0, 1, 2, 3, 0, 3],
+        }
+    )
+    assert _stopped_at(frame, stages).tolist() == [0, 1, 2, 3, 4, 4, 0, 4]
+    with pytest.raises(ValueError, match="not outcomes with a gain"):
+        _stopped_at(frame, ["declined", "ghosted"])
+
+
+def test_the_chain_scores_log_success_probabilities_and_saves_each_step(small_world, trained_ranker, tmp_path):
+    from matcher.features.build import build_features
+    from matcher.labels import training_pairs
+
+    assert trained_ranker.metadata["structure"] == "chain"
+    features = build_features(small_world, training_pairs(small_world, None).head(300))
+    scores = trained_ranker.score(features)
+    # log P(success): negative, and spread (the model tells pairs apart).
+    assert (scores < 0).all() and np.std(scores) > 0
+    path = trained_ranker.save(tmp_path / "chain")
+    assert sorted(p.name for p in path.glob("model_*.txt")) == sorted(f"model_{s}.txt" for s in trained_ranker.metadata["stages"])
