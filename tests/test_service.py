@@ -144,3 +144,26 @@ def test_the_chain_scores_log_success_probabilities_and_saves_each_step(small_wo
     assert (scores < 0).all() and np.std(scores) > 0
     path = trained_ranker.save(tmp_path / "chain")
     assert sorted(p.name for p in path.glob("model_*.txt")) == sorted(f"model_{s}.txt" for s in trained_ranker.metadata["stages"])
+
+
+def test_the_lambdarank_structure_still_trains_saves_and_loads(small_world, tmp_path, monkeypatch):
+    from matcher.features.build import build_features
+    from matcher.labels import training_pairs
+    from matcher.models.base import Pairs
+    from matcher.models.lgbm import MODEL_FILE, LightGBMRanker
+    from matcher.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_RANKER__STRUCTURE", "lambdarank")
+    monkeypatch.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [7]}')
+    get_settings.cache_clear()
+    try:
+        frame = training_pairs(small_world, None)
+        ranker = LightGBMRanker().fit(Pairs(frame, build_features(small_world, frame), small_world))
+        assert ranker.metadata["structure"] == "lambdarank" and ranker.metadata["query_by"] == "citizen_date"
+        path = ranker.save(tmp_path / "lambdarank")
+        assert (path / MODEL_FILE).exists()
+        features = build_features(small_world, frame.head(100))
+        np.testing.assert_array_equal(LightGBMRanker.load(path).score(features), ranker.score(features))
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -8,7 +8,9 @@ passing every step, log P(success). Why: the referral log only holds what casewo
 while a recommendation ranks every open opportunity; each step depends on few drivers (the
 citizen's wish and commute for a decline, skills and Danish for a rejection), so small trees per
 step extrapolate far better to unlogged pairs than one deep model of the whole outcome
-(measured: oracle ratio@10 0.92 against 0.76 for lambdarank on the development split).
+(oracle ratio@10 on the default world's development split, chosen inside the training window:
+chain 0.934, lambdarank 0.866 with citizen x date queries and 0.878 with citizen queries,
+logistic peer 0.881; boosting each step from a logistic base scored 0.888).
 
 ``structure = "lambdarank"``: graded gains, queries per ``settings.ranker.query_by``.
 
