@@ -71,8 +71,10 @@ def all_rankers() -> list[Ranker]:
     from matcher.models.lgbm import LightGBMRanker
     from matcher.models.lightfm_peer import LightFMRanker
 
+    other = "lambdarank" if get_settings().ranker.structure == "chain" else "chain"
     return [
         LightGBMRanker(),
+        LightGBMRanker(structure=other),
         RandomRanker(),
         PopularityRanker(),
         CaseworkerRuleRanker(),
@@ -223,7 +225,7 @@ def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path
         fig, axes = plt.subplots(1, len(metrics_to_plot), figsize=(5 * len(metrics_to_plot), 4), squeeze=False)
         for ax, metric in zip(axes[0], metrics_to_plot):
             values = table[metric].sort_values()
-            ax.barh(values.index, values.to_numpy(), color=["C1" if n == "lightgbm" else "C0" for n in values.index])
+            ax.barh(values.index, values.to_numpy(), color=["C1" if n.startswith("lightgbm") else "C0" for n in values.index])
             ax.set_title(metric)
             # Ratios and logged NDCGs live near 1; the open-set NDCG is small and needs its own scale.
             ax.set_xlim(0, 1 if values.max() > 0.5 else 1.2 * values.max())
@@ -234,7 +236,7 @@ def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path
     if not curves.empty:
         fig, ax = plt.subplots(figsize=(6, 4))
         for name in curves.columns:
-            ax.plot(curves.index, curves[name], label=name, lw=2.5 if name == "lightgbm" else 1.2)
+            ax.plot(curves.index, curves[name], label=name, lw=2.5 if name.startswith("lightgbm") else 1.2)
         ax.set_xlabel("k")
         ax.set_ylabel("oracle ratio@k")
         ax.set_ylim(0, 1.02)

@@ -53,7 +53,7 @@ def report(small_engine, small_world_dir, tmp_path_factory):
         get_settings.cache_clear()
 
 
-MODELS = {"lightgbm", "random", "popularity", "caseworker_rule", "embedding", "logistic", "lightfm", "als"}
+MODELS = {"lightgbm", "lightgbm_lambdarank", "random", "popularity", "caseworker_rule", "embedding", "logistic", "lightfm", "als"}
 
 
 def test_every_model_is_in_one_table(report):

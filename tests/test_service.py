@@ -167,3 +167,26 @@ def test_the_lambdarank_structure_still_trains_saves_and_loads(small_world, tmp_
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_the_structure_can_be_chosen_per_ranker(small_world, tmp_path, monkeypatch):
+    """The evaluation runs both structures side by side; each keeps its name through save/load."""
+    from matcher.features.build import build_features
+    from matcher.labels import training_pairs
+    from matcher.models.base import Pairs
+    from matcher.models.lgbm import LightGBMRanker
+    from matcher.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [7]}')
+    get_settings.cache_clear()
+    try:
+        assert get_settings().ranker.structure == "chain"
+        frame = training_pairs(small_world, None)
+        ranker = LightGBMRanker(structure="lambdarank").fit(Pairs(frame, build_features(small_world, frame), small_world))
+        assert ranker.metadata["structure"] == "lambdarank" and ranker.name == "lightgbm_lambdarank"
+        loaded = LightGBMRanker.load(ranker.save(tmp_path / "lr"))
+        assert loaded.structure == "lambdarank" and loaded.name == "lightgbm_lambdarank"
+        assert LightGBMRanker().name == "lightgbm"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -157,14 +157,30 @@ def _stopped_at(frame: pd.DataFrame, stages: list[str]) -> np.ndarray:
 class LightGBMRanker:
     """LightGBM ``lambdarank`` behind the ``Ranker`` protocol, with save/load and contributions."""
 
-    name = "lightgbm"
-
-    def __init__(self, features: list[str] | None = None, params: dict | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        features: list[str] | None = None,
+        params: dict | None = None,
+        seed: int = 0,
+        structure: str | None = None,
+    ) -> None:
         self.features = list(features or FEATURES)
         self.params = dict(params or {})
         self.seed = seed
+        # None: the settings' ranker.structure. The evaluation also runs the other structure, so
+        # the issue's lambdarank and the funnel are always measured side by side.
+        self._structure = structure
         self.booster: lgb.Booster | None = None
         self.metadata: dict = {}
+
+    @property
+    def structure(self) -> str:
+        return self._structure or get_settings().ranker.structure
+
+    @property
+    def name(self) -> str:
+        """'lightgbm' for the configured structure; the other one is named after itself."""
+        return "lightgbm" if self.structure == get_settings().ranker.structure else f"lightgbm_{self.structure}"
 
     # ---- training ------------------------------------------------------------------------
 
@@ -207,7 +223,7 @@ class LightGBMRanker:
         if frame["gain"].nunique() < 2:
             raise ValueError(f"cannot train a ranker: all {len(frame)} training pairs have the same gain")
         started = time.perf_counter()
-        structure = get_settings().ranker.structure
+        structure = self.structure
         split = frame["as_of"].quantile(1 - VALIDATION_FRACTION)
         is_valid = (frame["as_of"] >= split).to_numpy()
         if not (is_valid.any() and (~is_valid).any()):
@@ -340,7 +356,7 @@ class LightGBMRanker:
         return OutcomeChain(stages, boosters), trials, chosen, params
 
     def _sorted(self, train: Pairs) -> tuple[pd.DataFrame, pd.DataFrame]:
-        needed = ("gain", "query_id", "as_of") + (("outcome",) if get_settings().ranker.structure == "chain" else ())
+        needed = ("gain", "query_id", "as_of") + (("outcome",) if self.structure == "chain" else ())
         missing = [c for c in needed if c not in train.frame.columns]
         if missing:
             raise ValueError(f"training pairs lack column(s) {missing}; build them with matcher.labels.training_pairs")
@@ -399,7 +415,7 @@ class LightGBMRanker:
         """A fitted ranker from a folder written by :meth:`save`."""
         path = Path(path)
         metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8")) if (path / METADATA_FILE).exists() else {}
-        ranker = cls(features=metadata.get("features"))
+        ranker = cls(features=metadata.get("features"), structure=metadata.get("structure"))
         if metadata.get("structure") == "chain":
             ranker.booster = OutcomeChain.load(path, metadata["stages"])
         elif (path / MODEL_FILE).exists():
