@@ -71,6 +71,11 @@ def page_path(name: str) -> str:
     return str(Path(__file__).resolve().parent / "pages" / f"{name}.py")
 
 
+def score_text(score: float, chance: float) -> str:
+    """The model's chance of success when it gives one (the funnel), else its raw score."""
+    return f"{t('chance')} {chance:.0%}" if chance == chance else f"{t('score')} {score:.2f}"
+
+
 def kind(name: str) -> str:
     """An opportunity kind's name in the chosen language."""
     return i18n.kind_label(name, lang())

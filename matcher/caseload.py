@@ -326,7 +326,7 @@ def suggestions_table(suggestions: list, lang: str, already: set[str] | frozense
     then score), leaving out opportunities the citizen already has a pending referral to; the
     reasons in the chosen language joined into one line."""
     columns = [
-        "rank", "opportunity_id", "kind", "title", "place", "occupation", "score",
+        "rank", "opportunity_id", "kind", "title", "place", "occupation", "score", "chance",
         "commute_minutes", "feasible", "reasons", "lat", "lon",
     ]
     rows = [
@@ -337,6 +337,7 @@ def suggestions_table(suggestions: list, lang: str, already: set[str] | frozense
             "place": s.employer,
             "occupation": s.occupation,
             "score": float(s.score),
+            "chance": float("nan") if s.chance is None else float(s.chance),
             "commute_minutes": float(s.commute_minutes),
             "feasible": bool(s.feasible),
             "reasons": "; ".join(s.reasons_en if lang == "en" else s.reasons_da),

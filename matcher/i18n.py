@@ -96,6 +96,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "suggestions": ("Forslag", "Suggestions"),
     "kinds": ("Tilbudstyper", "Kinds of offer"),
     "score": ("score", "score"),
+    "chance": ("chance for succes", "chance of success"),
     "commute": ("transport", "commute"),
     "propose": ("Foreslå", "Propose"),
     "proposed": ("Forslaget er registreret som henvisning {referral} (afventer).", "The proposal is recorded as referral {referral} (pending)."),

@@ -108,6 +108,7 @@ def candidates_table(engine: Engine, suggestions: list, lang: str) -> pd.DataFra
         {
             "citizen_id": [s.citizen_id for s in suggestions],
             "score": [float(s.score) for s in suggestions],
+            "chance": [float("nan") if s.chance is None else float(s.chance) for s in suggestions],
             "commute_minutes": [float(s.commute_minutes) for s in suggestions],
             "reasons": ["; ".join(s.reasons_en if lang == "en" else s.reasons_da) for s in suggestions],
         }

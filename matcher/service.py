@@ -55,6 +55,8 @@ class Suggestion:
     rank: int = 0
     reasons_da: list[str] = field(default_factory=list)
     reasons_en: list[str] = field(default_factory=list)
+    # Estimated chance of success (completed or hired), when the model gives one.
+    chance: float | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -67,7 +69,9 @@ class Suggestion:
         head = f"{self.rank:>2}. {self.title} — {self.employer} ({KINDS_DA.get(self.kind, self.kind)}){flag}"
         lines = [
             head,
-            f"    borger {self.citizen_id} · {self.opportunity_id} · {self.occupation or '-'} · score {self.score:.3f} · {self.commute_minutes:.0f} min",
+            f"    borger {self.citizen_id} · {self.opportunity_id} · {self.occupation or '-'} · score {self.score:.3f}"
+            + (f" (chance {self.chance:.0%})" if self.chance is not None else "")
+            + f" · {self.commute_minutes:.0f} min",
         ]
         lines += [f"    - {da}  /  {en}" for da, en in zip(self.reasons_da, self.reasons_en)]
         return "\n".join(lines)
@@ -126,6 +130,8 @@ class Matcher:
     def _suggestions(self, pairs: pd.DataFrame, features: pd.DataFrame, scores: np.ndarray, ok: np.ndarray, details: dict, k: int) -> list:
         # Feasible first, then by score; a stable sort keeps the order reproducible on ties.
         order = np.lexsort((-scores, ~ok))[:k]
+        chance_of = getattr(self.ranker, "chance", None)
+        chances = chance_of(scores) if chance_of else None
         if len(order) == 0:
             return []
         top = features.iloc[order]
@@ -164,6 +170,7 @@ class Matcher:
                     employer=employer,
                     occupation=self._taxonomy.label(opp["occupation_uri"]),
                     score=float(scores[i]),
+                    chance=None if chances is None else float(chances[i]),
                     commute_minutes=float(values["commute_minutes"]),
                     lat=float(opp["lat"]),
                     lon=float(opp["lon"]),

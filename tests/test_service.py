@@ -190,3 +190,16 @@ def test_the_structure_can_be_chosen_per_ranker(small_world, tmp_path, monkeypat
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_suggestions_carry_the_funnels_chance_of_success(small_matcher, small_world):
+    """The funnel's score is log P(success): caseworkers read it as a chance, lambdarank gives none."""
+    from matcher.models.lgbm import LightGBMRanker
+
+    citizen = small_world.active_citizens(small_matcher._date(None))["citizen_id"].iloc[0]
+    suggestions = small_matcher.recommend(citizen, k=5)
+    assert suggestions
+    for s in suggestions:
+        assert 0.0 < s.chance < 1.0
+        assert s.chance == pytest.approx(np.exp(s.score))
+    assert LightGBMRanker(structure="lambdarank").chance(np.array([0.3])) is None

@@ -117,7 +117,7 @@ for kind, group in table.groupby("kind", sort=False):
         with st.container(border=True):
             a, b = st.columns([5, 1])
             a.markdown(
-                f"**{row.rank}. {row.title}** · {row.place} · {ui.t('score')} {row.score:.2f} · "
+                f"**{row.rank}. {row.title}** · {row.place} · {ui.score_text(row.score, row.chance)} · "
                 f"{ui.t('commute')} {row.commute_minutes:.0f} min"
             )
             a.caption(row.reasons)

@@ -50,7 +50,7 @@ for row in table.itertuples():
     with st.container(border=True):
         a, b = st.columns([5, 1])
         a.markdown(
-            f"**{row.rank}. {ui.t('candidate')} {row.citizen_id}** · {ui.t('score')} {row.score:.2f} · "
+            f"**{row.rank}. {ui.t('candidate')} {row.citizen_id}** · {ui.score_text(row.score, row.chance)} · "
             f"{ui.t('commute')} {row.commute_minutes:.0f} min · {row.district}"
         )
         a.caption(

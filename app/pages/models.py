@@ -93,7 +93,9 @@ progress()
 st.subheader(ui.t("evaluation"))
 report = Path(ui.settings().reports_dir) / "evaluation.md"
 if report.exists():
-    st.markdown(report.read_text(encoding="utf-8"))
+    # The report links its PNGs relatively, which Streamlit cannot resolve: they are shown below.
+    text = report.read_text(encoding="utf-8")
+    st.markdown("\n".join(line for line in text.splitlines() if not line.startswith("![")))
     for image in sorted(report.parent.glob("*.png")):
         st.image(str(image), caption=image.stem)
 else:

@@ -390,6 +390,11 @@ class LightGBMRanker:
         """Higher is better; accepts ``Pairs`` or a bare feature frame."""
         return self.booster.predict(self._matrix(pairs), num_threads=_threads(len(pairs))) if len(pairs) else np.zeros(0)
 
+    def chance(self, scores: np.ndarray) -> np.ndarray | None:
+        """Estimated probability of success (completed or hired) for the funnel's scores, which are
+        log P(success); None for lambdarank, whose scores only order."""
+        return np.exp(scores) if self.structure == "chain" else None
+
     def contributions(self, pairs: Pairs | pd.DataFrame) -> np.ndarray:
         """Per-feature contributions (SHAP values), shape (n, len(features) + 1); the last column is the bias."""
         return self.booster.predict(self._matrix(pairs), pred_contrib=True, num_threads=_threads(len(pairs)))
