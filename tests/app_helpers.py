@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from matcher.auth import create_user
+from matcher.db import session_scope
 from matcher.settings import get_settings
 
 HOME = Path(__file__).resolve().parent.parent / "app" / "Home.py"
@@ -53,3 +55,12 @@ def signed_in(engine, username: str, role: str, caseworker_id: str | None = None
 
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
+
+
+def count(engine, model, **where) -> int:
+    """Rows of ``model`` matching ``column=value`` filters."""
+    with session_scope(engine) as s:
+        q = select(func.count()).select_from(model)
+        for column, value in where.items():
+            q = q.where(getattr(model, column) == value)
+        return s.scalar(q)

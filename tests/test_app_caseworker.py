@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from matcher import audit
 from matcher.caseload import app_date, caseload
 from matcher.db import AuditLog, Caseworker, Citizen, Referral, session_scope
-from tests.app_helpers import copy_database, signed_in, texts, use_database
+from tests.app_helpers import copy_database, count, signed_in, texts, use_database
 
 
 @pytest.fixture
@@ -30,13 +30,6 @@ def two_caseworkers(engine) -> tuple[str, str]:
         ).all()
     return rows[0][0], rows[1][0]
 
-
-def count(engine, model, **where) -> int:
-    with session_scope(engine) as s:
-        q = select(func.count()).select_from(model)
-        for column, value in where.items():
-            q = q.where(getattr(model, column) == value)
-        return s.scalar(q)
 
 
 def test_caseload_page_lists_own_citizens_and_flags_no_offer(app_db):

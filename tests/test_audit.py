@@ -4,24 +4,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
 
 from matcher import audit
 from matcher.access import AccessDenied
 from matcher.auth import SignedIn
 from matcher.caseload import ProposalRefused, open_citizen, propose
-from matcher.db import AuditLog, Referral, session_scope
+from matcher.db import AuditLog, Referral
+from tests.app_helpers import count
 
 CW01 = SignedIn("anne", "caseworker", "cw01")
 ON = date(2023, 3, 1)
 
-
-def count(engine, model, **where) -> int:
-    with session_scope(engine) as s:
-        q = select(func.count()).select_from(model)
-        for column, value in where.items():
-            q = q.where(getattr(model, column) == value)
-        return s.scalar(q)
 
 
 def test_record_and_read_with_filters(export_engine):

@@ -1,7 +1,6 @@
 """The evaluation: the split, provenance, and one end-to-end run on the small simulated world."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -1,5 +1,4 @@
 """The assembled matrix: columns, row alignment, input errors."""
-import numpy as np
 import pandas as pd
 import pytest
 

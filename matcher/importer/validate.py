@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from matcher.contract import TABLE_ORDER, TABLES, Column, Table
 from matcher.db import Base
-from matcher.importer.read import FILE_PROBLEM, LIST_TYPES, RawExport, problem
+from matcher.importer.read import LIST_TYPES, RawExport, problem
 
 # A CPR number is DDMMYY-XXXX, or the same ten digits without the hyphen.
 CPR_SHAPE = r"\d{6}[- ]?\d{4}"
