@@ -18,6 +18,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+def streamlit_command(port: int, address: str | None = "127.0.0.1") -> list[str]:
+    """The command that serves the app: headless, no file watcher, and no usage statistics (the
+    service is offline and its users' data is confidential). ``address=None``: every interface."""
+    command = [sys.executable, "-m", "streamlit", "run", str(HOME), "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    return command + (["--server.address", address] if address else [])
+
+
 def free_port() -> int:
     """A TCP port on localhost nobody listens on right now."""
     with socket.socket() as s:
@@ -28,10 +37,7 @@ def free_port() -> int:
 def start_app(env: dict, port: int, timeout: float = 90) -> subprocess.Popen:
     """`streamlit run app/Home.py` on 127.0.0.1:port; returns once its health check answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(HOME), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        streamlit_command(port), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + timeout
     while time.time() < deadline:

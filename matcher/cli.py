@@ -179,17 +179,16 @@ def demo_users(db: Optional[str] = DbOption) -> None:
 @app.command()
 def serve(
     port: int = typer.Option(8501, "--port"),
+    address: Optional[str] = typer.Option(None, "--address", help="Interface to bind (default: all)"),
     db: Optional[str] = DbOption,
 ) -> None:
     """Start the Streamlit app."""
     import subprocess
-    import sys
+
+    from matcher.app_server import streamlit_command
 
     _engine(db)
-    home = Path(__file__).resolve().parent.parent / "app" / "Home.py"
-    raise typer.Exit(
-        subprocess.call([sys.executable, "-m", "streamlit", "run", str(home), "--server.port", str(port), "--server.headless", "true"])
-    )
+    raise typer.Exit(subprocess.call(streamlit_command(port, address)))
 
 
 if __name__ == "__main__":
