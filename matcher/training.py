@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -108,12 +109,19 @@ def _flat_params(ranker: Ranker) -> dict[str, str]:
     return params
 
 
-def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker | None = None) -> TrainResult:
+def train_and_register(
+    engine: Engine,
+    as_of: date | None = None,
+    ranker: Ranker | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> TrainResult:
     """Train on referrals proposed before ``as_of`` (all when None), log, register, gate, promote.
 
     ``ranker``: the model to train (default: a fresh ``LightGBMRanker``); any
-    :class:`~matcher.models.base.Ranker` that pickles can be registered.
+    :class:`~matcher.models.base.Ranker` that pickles can be registered. ``progress``: called
+    with a fraction 0..1 and the step under way (the app's retrain bar).
     """
+    report = progress or (lambda fraction, step: None)
     import mlflow
 
     from matcher.features.build import FEATURES
@@ -122,6 +130,7 @@ def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker
     started = time.perf_counter()
     settings = get_settings()
     ranker = ranker or LightGBMRanker()
+    report(0.05, "loading the data")
     world = World.from_db(engine)
     if world.referrals.empty:
         raise ValueError("train: the database holds no referrals; import a folder with a referral history first")
@@ -136,10 +145,13 @@ def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker
     hold_frame = window[pd.to_datetime(window["as_of"]) >= h]
     from matcher.features.build import FeatureSpace
 
+    report(0.15, f"features for {len(fit_frame):,} training and {len(hold_frame):,} held-out referrals")
     space = FeatureSpace.of(known)
     fit_pairs, hold_pairs = make_pairs(known, fit_frame, space), make_pairs(known, hold_frame, space)
 
+    report(0.3, "fitting the model (hyperparameters by time-ordered validation)")
     ranker.fit(fit_pairs)
+    report(0.8, "quality gate: the new model and the champion on the held-out referrals")
     new_ndcg = _ndcg10(hold_pairs, ranker.score(hold_pairs))
     champion_before = registry.champion_version()
     champion_ndcg, overlap = None, 0
@@ -172,6 +184,7 @@ def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
 
+    report(0.9, "logging to MLflow and registering the version")
     exp = registry.experiment_id()
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(params)
@@ -190,6 +203,7 @@ def train_and_register(engine: Engine, as_of: date | None = None, ranker: Ranker
     version = registry.register(run.info.run_id, artifact_uri, description=reason)
     if promoted:
         registry.promote(version)
+    report(1.0, reason)
     return TrainResult(
         version=version,
         run_id=run.info.run_id,

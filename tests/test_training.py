@@ -87,7 +87,12 @@ def test_a_worse_challenger_is_registered_but_not_promoted(first, small_engine):
     from matcher.training import train_and_register
 
     before = registry.champion_version()
-    result = train_and_register(small_engine, ranker=ShuffledLabels())
+    steps = []
+    result = train_and_register(small_engine, ranker=ShuffledLabels(), progress=lambda f, m: steps.append((f, m)))
+    # The app's retrain bar: several steps, in order, the last one saying what the gate decided.
+    fractions = [f for f, _ in steps]
+    assert len(steps) >= 5 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert steps[-1][1] == result.reason
     assert not result.promoted
     assert result.holdout_ndcg10 < result.champion_ndcg10
     assert f"champion v{before} stays" in result.reason

@@ -68,9 +68,8 @@ label = ui.t("training")  # read here: the thread has no session to read the lan
 def train(report):
     from matcher.training import train_and_register
 
-    # train_and_register reports no steps of its own: the bar shows start and end.
-    report(0.1, label)
-    return train_and_register(engine)
+    report(0.01, label)
+    return train_and_register(engine, progress=report)
 
 
 if st.button(ui.t("retrain_start"), key="retrain", disabled=job.running):
