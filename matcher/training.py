@@ -152,7 +152,8 @@ def train_and_register(
     report(0.3, "fitting the model (hyperparameters by time-ordered validation)")
     ranker.fit(fit_pairs)
     report(0.8, "quality gate: the new model and the champion on the held-out referrals")
-    new_ndcg = _ndcg10(hold_pairs, ranker.score(hold_pairs))
+    hold_scores = ranker.score(hold_pairs)
+    new_ndcg = _ndcg10(hold_pairs, hold_scores)
     champion_before = registry.champion_version()
     champion_ndcg, overlap = None, 0
     if champion_before is not None:
@@ -179,7 +180,7 @@ def train_and_register(
     }
     run_metrics = {
         "holdout_ndcg10": new_ndcg,
-        "holdout_ndcg5": _ndcg10(hold_pairs, ranker.score(hold_pairs), k=5),
+        "holdout_ndcg5": _ndcg10(hold_pairs, hold_scores, k=5),
     }
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
