@@ -31,11 +31,12 @@ def candidate_pairs(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> tup
 
 
 def without_latents(truth: Truth) -> Truth:
-    """The same truth with motivation, affinity and employer inclusiveness set to zero."""
+    """The same truth with motivation, affinity, employer inclusiveness and tastes set to zero."""
     t = copy.copy(truth)
     t.c_motivation = np.zeros_like(truth.c_motivation)
     t.c_affinity = np.zeros_like(truth.c_affinity)
     t.o_inclusive = np.zeros_like(truth.o_inclusive)
+    t.o_taste = np.zeros_like(truth.o_taste)
     return t
 
 

@@ -43,6 +43,8 @@ UNIT_INDUSTRIES: dict[str, str] = {
 PHYSICAL_FAMILIES = ("71", "72", "74", "83", "91", "92", "93", "96")
 # Families where a criminal record matters to employers (care, children, security).
 TRUSTED_FAMILIES = ("53", "54")
+# Customer-facing families (clerical work, personal services, sales, care, protection).
+SERVICE_FAMILIES = ("41", "42", "43", "44", "51", "52", "53", "54")
 
 # Education targets: unit group -> (education title in Danish, provider).
 EDUCATIONS: dict[str, tuple[str, str]] = {

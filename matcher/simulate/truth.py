@@ -1,7 +1,9 @@
 """The simulator's hidden truth: the outcome probabilities of any citizen-opportunity pair on any date.
 
 Built from the public tables plus ``_truth/`` (model.json, citizen_latent.parquet,
-employer_latent.parquet, affinity.parquet). Everything per pair is a gather from small
+employer_latent.parquet, affinity.parquet); ``model.json: truth_family`` names the formula
+(:mod:`matcher.simulate.truths`; a world written before families existed is a funnel) and
+``params`` its coefficients as the world drew and calibrated them. Everything per pair is a gather from small
 precomputed matrices (citizen x occupation), so millions of pairs take seconds; pairs are
 evaluated in chunks to bound memory.
 """
@@ -14,11 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from matcher.contract import BARRIERS, KINDS
+from matcher.contract import BARRIERS, EDUCATIONS, KINDS
 from matcher.features.commute import haversine_km
 from matcher.settings import get_settings
-from matcher.simulate.occupations import PHYSICAL_FAMILIES, TRUSTED_FAMILIES, families
-from matcher.simulate.outcomes import OUTCOME_COLUMNS, PARAMS, PairInputs, outcome_probabilities
+from matcher.simulate.occupations import PHYSICAL_FAMILIES, SERVICE_FAMILIES, TRUSTED_FAMILIES, families
+from matcher.simulate.outcomes import OUTCOME_COLUMNS, TASTES, PairInputs
+from matcher.simulate.truths import DEFAULT_FAMILY, get_family
 from matcher.simulate.writer import read_tables
 from matcher.taxonomy import load_taxonomy
 
@@ -52,17 +55,20 @@ class Truth:
     def __init__(
         self, citizens: pd.DataFrame, work_history: pd.DataFrame, employers: pd.DataFrame,
         opportunities: pd.DataFrame, referrals: pd.DataFrame | None, motivation: np.ndarray,
-        affinity: np.ndarray, inclusiveness: np.ndarray, params: dict = PARAMS,
-        export_date: np.datetime64 | None = None,
+        affinity: np.ndarray, inclusiveness: np.ndarray, params: dict,
+        export_date: np.datetime64 | None = None, family: str = DEFAULT_FAMILY, tastes: np.ndarray | None = None,
     ) -> None:
-        """``export_date``: the date ``months_on_benefit`` is stated as of (for a citizen who left,
-        ``left_on``); None means as of ``enrolled_on``, the simulator's own state during the run."""
+        """``params``: the family's coefficients (``TruthFamily.draw``, then calibrated).
+        ``export_date``: the date ``months_on_benefit`` is stated as of (for a citizen who left,
+        ``left_on``); None means as of ``enrolled_on``, the simulator's own state during the run.
+        ``tastes``: employers x TASTES, for a family that reads them."""
+        self.family = get_family(family)
         self.params = params
         self.citizen_index = pd.Index(citizens["citizen_id"].astype(str))
         self.opportunity_index = pd.Index(opportunities["opportunity_id"].astype(str))
         self._citizens(citizens, motivation, affinity, export_date)
         self._occupations(citizens, work_history, opportunities)
-        self._opportunities(opportunities, employers, inclusiveness)
+        self._opportunities(opportunities, employers, inclusiveness, tastes)
         self.set_completed(np.empty(0, np.int64), np.empty(0, np.int64))
         if referrals is not None and len(referrals):
             done = referrals[referrals["outcome"] == "completed"]
@@ -81,7 +87,7 @@ class Truth:
         self.c_licence = c["has_drivers_license"].fillna(False).astype(bool).to_numpy()
         self.c_aktiv = (c["readiness"] == "aktivitetsparat").to_numpy()
         self.c_barriers = np.stack([c["barriers"].map(lambda v, b=b: b in _list(v)).to_numpy(bool) for b in BARRIERS], axis=1)
-        self.c_education = pd.Categorical(c["education"], categories=list(p["reject"]["education"])).codes
+        self.c_education = pd.Categorical(c["education"], categories=list(EDUCATIONS)).codes
         self.c_birth = c["birth_year"].to_numpy(int)
         self.c_months = c["months_on_benefit"].to_numpy(float)
         # months on D = months_on_benefit - calendar months from D to the date it is stated as of
@@ -104,12 +110,13 @@ class Truth:
             raise ValueError(f"truth: {len(unknown)} occupation URIs not in the ESCO taxonomy, e.g. {unknown[0]}")
         self.occ_index = uris
         isco = tax.frame.loc[uris, "isco_code"].astype(str).to_numpy()
-        fam = pd.Index(families())
-        self.occ_family = fam.get_indexer([code[:2] for code in isco])
-        self.occ_physical = np.isin([code[:2] for code in isco], PHYSICAL_FAMILIES)
-        self.occ_trusted = np.isin([code[:2] for code in isco], TRUSTED_FAMILIES)
+        sub_major = [code[:2] for code in isco]
+        self.occ_family = pd.Index(families()).get_indexer(sub_major)
+        self.occ_physical = np.isin(sub_major, PHYSICAL_FAMILIES)
+        self.occ_trusted = np.isin(sub_major, TRUSTED_FAMILIES)
+        self.occ_service = np.isin(sub_major, SERVICE_FAMILIES)
         unit = pd.factorize(pd.Series([code[:4] for code in isco]))[0]
-        family_code = pd.factorize(pd.Series([code[:2] for code in isco]))[0]
+        family_code = pd.factorize(pd.Series(sub_major))[0]
         n_occ = len(uris)
         # Skills: the essential skills of every occupation in the citizen's history.
         ess = tax.frame.loc[uris, "essential_skills"]
@@ -139,7 +146,8 @@ class Truth:
             np.maximum.at(out, o, lvl)
         return out
 
-    def _opportunities(self, o: pd.DataFrame, e: pd.DataFrame, inclusiveness: np.ndarray) -> None:
+    def _opportunities(self, o: pd.DataFrame, e: pd.DataFrame, inclusiveness: np.ndarray,
+                       tastes: np.ndarray | None) -> None:
         self.o_kind = pd.Categorical(o["kind"], categories=KINDS).codes.astype(np.int64)
         self.o_occ = self.occ_index.get_indexer(o["occupation_uri"].fillna(""))
         self.o_lat = o["lat"].to_numpy(float)
@@ -152,6 +160,8 @@ class Truth:
         social = e["social_agreement"].fillna(False).astype(bool).to_numpy()
         self.o_social = np.where(emp >= 0, social[emp], False).astype(float)
         self.o_inclusive = np.where(emp >= 0, np.asarray(inclusiveness, float)[emp], 0.0)
+        tastes = np.zeros((len(e), len(TASTES))) if tastes is None else np.asarray(tastes, float)
+        self.o_taste = np.where((emp >= 0)[:, None], tastes[np.maximum(emp, 0)], 0.0)
 
     # ---- experience ---------------------------------------------------------------------
 
@@ -183,8 +193,12 @@ class Truth:
             wish=np.where(has, self.wish_level[ci, occ0], 0),
             affinity=np.where(fam >= 0, self.c_affinity[ci, np.maximum(fam, 0)], 0.0),
             commute=minutes,
+            limit=self.c_limit[ci],
             over_limit=np.maximum(minutes - self.c_limit[ci], 0.0),
+            danish=self.c_danish[ci],
             danish_gap=np.maximum(self.o_danish[oi] - self.c_danish[ci], 0),
+            hours=self.o_hours[oi],
+            max_hours=self.c_max_hours[ci],
             hours_over=np.maximum(self.o_hours[oi] - self.c_max_hours[ci], 0.0),
             licence_missing=(self.o_licence[oi] & ~self.c_licence[ci]).astype(float),
             barriers=self.c_barriers[ci],
@@ -193,9 +207,11 @@ class Truth:
             age=(year - self.c_birth[ci]).astype(float),
             physical_family=(has & self.occ_physical[occ0]).astype(float),
             trusted_family=(has & self.occ_trusted[occ0]).astype(float),
+            service_family=(has & self.occ_service[occ0]).astype(float),
             employer=self.o_employer[oi],
             social_agreement=self.o_social[oi],
             inclusiveness=self.o_inclusive[oi],
+            taste=self.o_taste[oi],
             motivation=self.c_motivation[ci],
             months=np.maximum(self.c_months[ci] - (self.c_months_ref[ci] - _month_number(day)), 0.0),
             experience=self.experience(ci, day),
@@ -206,7 +222,7 @@ class Truth:
         out = np.empty((len(ci), len(OUTCOME_COLUMNS)))
         for s in range(0, len(ci), CHUNK):
             sl = slice(s, s + CHUNK)
-            out[sl] = outcome_probabilities(self.inputs(ci[sl], oi[sl], day[sl]), self.params)
+            out[sl] = self.family.probabilities(self.inputs(ci[sl], oi[sl], day[sl]), self.params)
         return out
 
     def _indices(self, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -229,12 +245,7 @@ class Truth:
     def success_probability(self, pairs: pd.DataFrame) -> np.ndarray:
         """P(an outcome in the settings' success_outcomes), e.g. completed + hired."""
         cols = [OUTCOME_COLUMNS.index(o) for o in get_settings().success_outcomes]
-        ci, oi, day = self._indices(pairs)
-        out = np.empty(len(ci))
-        for s in range(0, len(ci), CHUNK):
-            sl = slice(s, s + CHUNK)
-            out[sl] = outcome_probabilities(self.inputs(ci[sl], oi[sl], day[sl]), self.params)[:, cols].sum(axis=1)
-        return out
+        return self.probabilities_at(*self._indices(pairs))[:, cols].sum(axis=1)
 
     # ---- files ----------------------------------------------------------------------------
 
@@ -255,7 +266,13 @@ class Truth:
             index=c["citizen_id"], columns=model["families"]).fillna(0.0)
         if "export_date" not in model:
             raise ValueError(f"{tdir}/model.json has no export_date: simulate the world again with this version")
+        family = get_family(model.get("truth_family", DEFAULT_FAMILY))
+        taste_columns = [f"taste_{t}" for t in TASTES]
+        missing = [col for col in taste_columns if col not in el] if family.uses_tastes else []
+        if missing:
+            raise ValueError(f"{tdir}/employer_latent.parquet lacks {missing}, which the {family.name} truth reads")
         return cls(c, frames["work_history"], e, o, frames["referrals"], cl["motivation"].to_numpy(),
                    wide.to_numpy(), el["inclusiveness"].to_numpy(), params=model["params"],
-                   export_date=np.datetime64(model["export_date"], "D"))
+                   export_date=np.datetime64(model["export_date"], "D"), family=family.name,
+                   tastes=el[taste_columns].to_numpy() if family.uses_tastes else None)
 

@@ -61,3 +61,7 @@ Occupations, ISCO-08 codes and skills: ESCO v1.2.0, **ESCO, European Commission*
 (https://creativecommons.org/licenses/by/4.0/). Everything about people, employers and
 referrals in this world is invented.
 """
+
+
+def truth_readme(family) -> str:
+    return TRUTH_README

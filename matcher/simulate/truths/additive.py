@@ -1,0 +1,138 @@
+"""Additive: one logistic decline, then a multinomial logit over what follows; no cliffs.
+
+1. P(declined) = sigma(base[kind] + the citizen's side, added up: wishes, hidden affinity, commute
+   minutes, a *soft* limit (a softplus of the minutes over the citizen's limit, so the penalty
+   grows smoothly through the limit), a soft hours limit, motivation, months on benefit);
+2. given acceptance, the five other outcomes compete in one multinomial logit: each of no-show,
+   rejected, dropped out and hired has an additive utility against *completed* (utility 0 plus
+   its intercept). Danish enters as a straight line in the gap, education as a line in its level.
+
+No term is a step and no term multiplies two inputs (beyond the employer-only terms, which are
+zero for courses and educations): every effect adds up on one scale.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.contract import BARRIERS, EDUCATIONS, KINDS
+from matcher.simulate.outcomes import (OUTCOME_COLUMNS, PairInputs, by_kind, ladder, months_log, sigmoid,
+                                       softplus)
+from matcher.simulate.truths.spec import Logit, Ratio, TruthFamily, U
+
+# The truth's own view of formal education (an unrecognised foreign one counts a little).
+EDUCATION_YEARS = dict(zip(EDUCATIONS, (0.0, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 1.5)))
+
+
+def _kinds(value: float) -> dict[str, float]:
+    return {k: value for k in KINDS}
+
+
+RANGES: dict = {
+    "commute": {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0), "default_limit_minutes": 60.0},
+    "default_max_hours": 37.0,
+    "no_occupation_skill": 0.3,
+    "skill_centre": 0.3,
+    "months_centre": 36.0,
+    "history_levels": [0.0, 0.3, 0.6, 0.9],
+    "wish_levels": [0.0, 0.3, 0.7, 1.2],
+    "experience_cap": 3,
+    "decline": {
+        "base": _kinds(-1.5),
+        "wish": U(1.5, 3.5), "affinity": U(0.6, 1.4), "motivation": U(0.5, 1.1),
+        "commute_per_10_minutes": U(0.15, 0.45),
+        "limit_softness_minutes": U(8.0, 20.0),  # width of the soft commute limit
+        "over_limit": U(0.6, 1.6),  # times softplus((commute - limit) / softness)
+        "hours_softness": U(3.0, 8.0),
+        "hours_over": U(0.3, 0.9),  # times softplus((hours - max hours) / softness)
+        "months_log": U(0.0, 0.4),
+    },
+    "no_show": {
+        "base": _kinds(-0.5),
+        "barriers": {"substance_use": U(0.5, 1.3), "mental_health": U(0.2, 0.7), "housing": U(0.2, 0.7),
+                     "childcare": U(0.0, 0.4)},
+        "commute_per_10_minutes": U(0.0, 0.2), "motivation": U(0.4, 1.0),
+    },
+    "reject": {
+        "base": _kinds(1.5),
+        "danish_gap": U(0.6, 1.4), "licence_missing": U(1.5, 3.0), "skill": U(1.0, 2.5), "history": U(0.6, 1.6),
+        "wish": U(0.4, 1.2), "inclusiveness": U(0.6, 1.4), "social_agreement": U(0.2, 0.8),
+        "education_level": U(0.0, 0.2), "criminal_record_trusted": U(0.8, 1.6), "age_per_10_years": U(0.0, 0.4),
+    },
+    "dropout": {
+        "base": _kinds(-0.5),
+        "barriers": {"physical_health": U(0.1, 0.4), "mental_health": U(0.2, 0.7), "substance_use": U(0.4, 1.0),
+                     "housing": U(0.2, 0.5), "debt": U(0.0, 0.2), "childcare": U(0.1, 0.3),
+                     "caring_duties": U(0.1, 0.3), "workplace_culture": U(0.0, 0.3), "criminal_record": U(0.1, 0.3)},
+        "aktivitetsparat": U(0.2, 0.8), "hours_over": U(0.1, 0.4),  # times the soft hours excess above
+        "danish_gap": U(0.2, 0.6),
+        "motivation": U(0.5, 1.0), "affinity": U(0.6, 1.4), "skill": U(0.5, 1.5), "wish": U(0.6, 1.6),
+        "months_log": U(0.05, 0.3), "experience": U(0.1, 0.3),
+    },
+    "hire": {
+        "base": _kinds(-1.0),
+        "skill": U(0.5, 1.5), "inclusiveness": U(0.3, 0.8), "motivation": U(0.2, 0.6), "months_log": U(0.1, 0.4),
+        "experience": U(0.15, 0.45), "history": U(0.15, 0.45), "danish_gap": U(0.2, 0.6),
+        "aktivitetsparat": U(0.4, 1.2),
+    },
+}
+
+
+def probabilities(x: PairInputs, p: dict) -> np.ndarray:
+    """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
+    k = x.kind
+    hist = ladder(p["history_levels"], x.history)
+    wish = ladder(p["wish_levels"], x.wish)
+    skill = x.skill - p["skill_centre"]
+    months = months_log(x.months, p["months_centre"])
+    exp = np.minimum(x.experience, p["experience_cap"])
+    bar = x.barriers.astype(float)
+    b_idx = {b: i for i, b in enumerate(BARRIERS)}
+    commute10 = (x.commute - 30.0) / 10.0
+
+    d = p["decline"]
+    over_limit = softplus((x.commute - x.limit) / d["limit_softness_minutes"])
+    over_hours = softplus((x.hours - x.max_hours) / d["hours_softness"])
+    decline = sigmoid(
+        by_kind(d["base"], k) - d["wish"] * wish - d["affinity"] * x.affinity - d["motivation"] * x.motivation
+        + d["commute_per_10_minutes"] * commute10 + d["over_limit"] * over_limit + d["hours_over"] * over_hours
+        + d["months_log"] * months
+    )
+    n = p["no_show"]
+    u_no_show = (by_kind(n["base"], k) + sum(v * bar[:, b_idx[b]] for b, v in n["barriers"].items())
+                 + n["commute_per_10_minutes"] * commute10 - n["motivation"] * x.motivation)
+    r = p["reject"]
+    level = np.array([EDUCATION_YEARS[e] for e in EDUCATIONS])[x.education]
+    u_reject = (by_kind(r["base"], k) + r["danish_gap"] * x.danish_gap + r["licence_missing"] * x.licence_missing
+                - r["skill"] * skill - r["history"] * hist - r["wish"] * wish
+                - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
+                - r["education_level"] * level
+                + r["criminal_record_trusted"] * bar[:, b_idx["criminal_record"]] * x.trusted_family
+                + r["age_per_10_years"] * (x.age - 45.0) / 10.0)
+    o = p["dropout"]
+    u_dropout = (by_kind(o["base"], k) + sum(v * bar[:, b_idx[b]] for b, v in o["barriers"].items())
+                 + o["aktivitetsparat"] * x.aktivitetsparat + o["hours_over"] * over_hours
+                 + o["danish_gap"] * x.danish_gap - o["motivation"] * x.motivation - o["affinity"] * x.affinity
+                 - o["skill"] * skill - o["wish"] * wish + o["months_log"] * months - o["experience"] * exp)
+    h = p["hire"]
+    u_hire = (by_kind(h["base"], k) + h["skill"] * skill + x.employer * h["inclusiveness"] * x.inclusiveness
+              + h["motivation"] * x.motivation - h["months_log"] * months + h["experience"] * exp
+              + h["history"] * hist - h["danish_gap"] * x.danish_gap - h["aktivitetsparat"] * x.aktivitetsparat)
+    # Columns declined, rejected, no_show, dropped_out, completed (utility 0), hired.
+    u = np.stack([u_reject, u_no_show, u_dropout, np.zeros(len(k)), u_hire], axis=1)
+    u -= u.max(axis=1, keepdims=True)
+    e = np.exp(u)
+    out = np.empty((len(k), len(OUTCOME_COLUMNS)))
+    out[:, 0] = decline
+    out[:, 1:] = (1.0 - decline)[:, None] * e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+FAMILY = TruthFamily(
+    name="additive",
+    summary="a logistic decline, then a multinomial logit over the other outcomes; additive effects, soft limits, no cliffs",
+    ranges=RANGES,
+    probabilities=probabilities,
+    intercepts=(Logit("decline", "declined", ()), Ratio("no_show", "no_show", "completed"),
+                Ratio("reject", "rejected", "completed"), Ratio("dropout", "dropped_out", "completed"),
+                Ratio("hire", "hired", "completed")),
+)

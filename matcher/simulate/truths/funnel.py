@@ -1,0 +1,174 @@
+"""The funnel: four conditional logistic steps with cliffs (the simulator's first truth).
+
+1. the citizen declines (wishes and hidden affinity, commute with a cliff at the citizen's own
+   limit, hours over their maximum, motivation);
+2. the citizen does not show up (substance use, mental health, housing, commute, motivation);
+3. the employer or provider rejects (Danish gap with a cliff at two levels short at an
+   employer, skill overlap, history, licence, inclusiveness, education, criminal record in
+   trusted jobs, age for educations);
+4. once started: dropped out (barriers x kind, readiness x kind, ...), or a success that is
+   *hired* (ordinary job or education) or *completed*.
+
+Every slope is drawn per world within +-35 % of its central value in :data:`CENTRAL` (the values
+the simulator had before truths were drawn); the commute model's speed and overhead have their
+own ranges; the intercepts are calibrated.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.contract import BARRIERS, EDUCATIONS, KINDS
+from matcher.simulate.outcomes import PairInputs, by_kind, chain, ladder, months_log, sigmoid
+from matcher.simulate.truths.spec import Logit, TruthFamily, U
+
+SPREAD = 0.35
+
+
+def _kinds(*values: float) -> dict[str, float]:
+    return dict(zip(KINDS, values))
+
+
+# Kinds in contract order: placement, wage subsidy, small job, ordinary, flex, course, education.
+CENTRAL: dict = {
+    "commute": {"speed_kmh": 17.0, "overhead_minutes": 8.0, "default_limit_minutes": 60.0},
+    "default_max_hours": 37.0,
+    "no_occupation_skill": 0.3,
+    "skill_centre": 0.3,
+    "months_centre": 36.0,
+    "history_levels": [0.0, 0.3, 0.6, 0.9],  # none, same family (ISCO 2), same unit group (ISCO 4), same occupation
+    "wish_levels": [0.0, 0.3, 0.7, 1.2],
+    "decline": {
+        "base": _kinds(-1.3, -1.6, -1.5, -1.9, -1.9, -1.6, -1.6),
+        "wish": 3.0, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
+        "over_limit_cliff": 2.0,  # any minute beyond the citizen's own limit: mostly a no
+        "hours_over": 0.06, "motivation": 0.8,
+    },
+    "no_show": {
+        "base": _kinds(-1.7, -1.8, -1.8, -1.9, -1.8, -1.5, -1.7),
+        "barriers": {"substance_use": 0.9, "mental_health": 0.4, "housing": 0.4, "childcare": 0.2},
+        "over_limit_minutes": 0.02, "motivation": 0.6,
+    },
+    "reject": {
+        "base": _kinds(1.0, 1.3, 1.4, 1.9, 1.2, -0.5, 0.9),
+        "danish_gap": 0.8, "licence_missing": 2.5, "skill": 1.5, "history": 1.0,
+        "wish": 0.8,  # who wants the job shows it at the interview
+        "danish_gap_2_employer": 2.5,  # two levels short of what a workplace asks: hardly ever taken
+        "inclusiveness": 1.0, "social_agreement": 0.5,
+        "education": dict(zip(EDUCATIONS, (0.3, 0.15, -0.1, -0.2, -0.2, -0.2, -0.1, 0.1))),
+        "criminal_record_trusted": 1.2, "education_age_per_year_over_40": 0.04,
+    },
+    "dropout": {
+        "base": _kinds(-1.0, -0.8, -0.7, -0.8, -1.0, -0.6, -0.6),
+        "barrier_kind": {
+            "physical_health": _kinds(0.2, 0.3, 0.2, 0.5, -0.2, 0.0, 0.3),
+            "mental_health": _kinds(0.2, 0.5, 0.3, 0.9, 0.0, 0.3, 0.7),
+            "substance_use": _kinds(0.6, 0.7, 0.6, 1.0, 0.5, 0.5, 0.9),
+            "housing": _kinds(0.3, 0.3, 0.3, 0.4, 0.2, 0.3, 0.5),
+            "debt": _kinds(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1),
+            "childcare": _kinds(0.2, 0.2, 0.1, 0.4, 0.1, 0.2, 0.3),
+            "caring_duties": _kinds(0.2, 0.2, 0.1, 0.3, 0.1, 0.2, 0.3),
+            "workplace_culture": _kinds(-0.2, 0.1, 0.2, 0.5, 0.2, -0.1, 0.3),
+            "criminal_record": _kinds(0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2),
+        },
+        "aktivitetsparat": _kinds(0.1, 0.5, 0.4, 1.0, -0.3, 0.2, 0.8),
+        "physical_barrier_physical_family": 0.5,
+        "danish_gap": 0.4, "hours_over": 0.05, "over_limit_minutes": 0.02, "motivation": 0.7,
+        "affinity": 1.0, "skill": 1.0, "wish": 1.2, "months_log": 0.15, "experience": 0.2,
+    },
+    "hire": {
+        "base": _kinds(-0.9, -0.3, -0.7, 1.3, 1.3, -4.5, 1.1),
+        "skill": 1.0, "inclusiveness": 0.5, "motivation": 0.4, "months_log": 0.25, "experience": 0.3,
+        "history": 0.3, "danish_gap": 0.4, "aktivitetsparat": 0.8,
+    },
+    "experience_cap": 3,
+}
+# Not drawn: definitions (defaults for missing values, centres, ladders, caps) and intercepts.
+FIXED = {"default_limit_minutes", "default_max_hours", "no_occupation_skill", "skill_centre", "months_centre",
+         "history_levels", "wish_levels", "experience_cap", "base"}
+OWN_RANGES = {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0)}
+
+
+def _spread(node: dict) -> dict:
+    """Every slope a range of +-SPREAD around its central value (zeros stay zero)."""
+    out = {}
+    for k, v in node.items():
+        if k in FIXED:
+            out[k] = v
+        elif k in OWN_RANGES:
+            out[k] = OWN_RANGES[k]
+        elif isinstance(v, dict):
+            out[k] = _spread(v)
+        elif v == 0:
+            out[k] = 0.0
+        else:
+            lo, hi = sorted((round(v * (1 - SPREAD), 4), round(v * (1 + SPREAD), 4)))
+            out[k] = U(lo, hi)
+    return out
+
+
+def probabilities(x: PairInputs, p: dict) -> np.ndarray:
+    """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
+    k = x.kind
+    hist = ladder(p["history_levels"], x.history)
+    wish = ladder(p["wish_levels"], x.wish)
+    skill = x.skill - p["skill_centre"]
+    months = months_log(x.months, p["months_centre"])
+    exp = np.minimum(x.experience, p["experience_cap"])
+    bar = x.barriers.astype(float)
+    b_idx = {b: i for i, b in enumerate(BARRIERS)}
+
+    d = p["decline"]
+    decline = sigmoid(
+        by_kind(d["base"], k) - d["wish"] * wish - d["affinity"] * x.affinity
+        + d["commute_minutes"] * (x.commute - 30.0) + d["over_limit_minutes"] * x.over_limit
+        + d["over_limit_cliff"] * (x.over_limit > 0)
+        + d["hours_over"] * x.hours_over - d["motivation"] * x.motivation
+    )
+    n = p["no_show"]
+    no_show_barriers = sum(v * bar[:, b_idx[b]] for b, v in n["barriers"].items())
+    no_show = sigmoid(
+        by_kind(n["base"], k) + no_show_barriers + n["over_limit_minutes"] * x.over_limit
+        - n["motivation"] * x.motivation
+    )
+    r = p["reject"]
+    edu_effect = np.array([r["education"][e] for e in EDUCATIONS])[x.education]
+    is_education = k == KINDS.index("education")
+    reject = sigmoid(
+        by_kind(r["base"], k) + r["danish_gap"] * x.danish_gap + r["licence_missing"] * x.licence_missing
+        + r["danish_gap_2_employer"] * x.employer * (x.danish_gap >= 2)
+        - r["skill"] * skill - r["history"] * hist - r["wish"] * wish
+        - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
+        + edu_effect + r["criminal_record_trusted"] * (bar[:, b_idx["criminal_record"]] * x.trusted_family)
+        + r["education_age_per_year_over_40"] * is_education * np.maximum(x.age - 40, 0)
+    )
+    o = p["dropout"]
+    bk = np.array([[o["barrier_kind"][b][kind] for kind in KINDS] for b in BARRIERS])  # barriers x kinds
+    barrier_kind = (bar * bk[:, k].T).sum(axis=1)
+    dropout = sigmoid(
+        by_kind(o["base"], k) + barrier_kind + by_kind(o["aktivitetsparat"], k) * x.aktivitetsparat
+        + o["physical_barrier_physical_family"] * bar[:, b_idx["physical_health"]] * x.physical_family
+        + o["danish_gap"] * x.danish_gap + o["hours_over"] * x.hours_over + o["over_limit_minutes"] * x.over_limit
+        - o["motivation"] * x.motivation - o["affinity"] * x.affinity - o["skill"] * skill - o["wish"] * wish
+        + o["months_log"] * months - o["experience"] * exp
+    )
+    h = p["hire"]
+    hire = sigmoid(
+        by_kind(h["base"], k) + h["skill"] * skill + x.employer * h["inclusiveness"] * x.inclusiveness
+        + h["motivation"] * x.motivation - h["months_log"] * months + h["experience"] * exp
+        + h["history"] * hist - h["danish_gap"] * x.danish_gap - h["aktivitetsparat"] * x.aktivitetsparat
+    )
+    return chain(decline, no_show, reject, dropout, hire)
+
+
+CHAIN = (Logit("decline", "declined", ()), Logit("no_show", "no_show", ("declined",)),
+         Logit("reject", "rejected", ("declined", "no_show")),
+         Logit("dropout", "dropped_out", ("declined", "no_show", "rejected")),
+         Logit("hire", "hired", ("declined", "no_show", "rejected", "dropped_out")))
+
+FAMILY = TruthFamily(
+    name="funnel",
+    summary="four logistic steps with cliffs at the commute limit and two Danish levels short (the default)",
+    ranges=_spread(CENTRAL),
+    probabilities=probabilities,
+    intercepts=CHAIN,
+)

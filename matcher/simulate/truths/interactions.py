@@ -1,0 +1,176 @@
+"""Interactions: effects that depend on each other and thresholds where nobody drew them.
+
+A chain (declined, no-show, rejected, dropped out, hired or completed) whose rejection, drop-out
+and hire steps share one hidden *match quality*:
+
+    match = skill_pay x (skill - centre) x gate(Danish) + history + affinity
+            + at an employer: inclusiveness + taste . (age, education, Danish of the citizen)
+
+- skills pay only with enough Danish: ``gate`` rises from ``gate_floor`` to 1 around
+  ``danish_threshold`` (a citizen level drawn between 1.5 and 2.8), whatever the job asks;
+- every employer has its own hidden tastes (standard normal, ``employer_latent.parquet``) for
+  older workers, formal education and fluent Danish, weighed by ``taste``;
+- commute counts beyond an absolute ``commute_threshold_minutes``, not the citizen's stated limit
+  (which matters only a little), and a wished job is forgiven much of it;
+- hours above ``hours_threshold`` are a near-refusal for citizens with childcare, caring duties or
+  activity-ready status, whatever maximum they stated;
+- customer-facing work (ISCO 4, 51-54) rejects Danish below level 3 whatever the job asks;
+- age beyond ``age_threshold`` counts against educations and ordinary jobs (per kind), and beyond
+  ``physical_age_threshold`` for drop-out from physical work;
+- months on benefit act per kind: long spells decline and fail ordinary jobs and educations, much
+  less so placements and small jobs;
+- long hours strain citizens with mental or physical health barriers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.contract import BARRIERS, EDUCATIONS, KINDS
+from matcher.simulate.outcomes import PairInputs, by_kind, chain, ladder, months_log, sigmoid
+from matcher.simulate.truths.funnel import CHAIN
+from matcher.simulate.truths.spec import TruthFamily, U
+
+EDUCATION_YEARS = dict(zip(EDUCATIONS, (0.0, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 1.5)))
+GATE_STEEPNESS = 4.0  # per Danish level: the gate goes from 12 % to 88 % within one level
+
+
+def _kinds(value: float) -> dict[str, float]:
+    return {k: value for k in KINDS}
+
+
+def _per_kind(**ranges: U) -> dict[str, U]:
+    return {k: ranges[k] for k in KINDS}
+
+
+RANGES: dict = {
+    "commute": {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0), "default_limit_minutes": 60.0},
+    "default_max_hours": 37.0,
+    "no_occupation_skill": 0.3,
+    "skill_centre": 0.3,
+    "months_centre": 36.0,
+    "history_levels": [0.0, 0.3, 0.6, 0.9],
+    "wish_levels": [0.0, 0.3, 0.7, 1.2],
+    "experience_cap": 3,
+    "match": {
+        "skill": U(1.5, 3.0), "danish_threshold": U(1.5, 2.8), "gate_floor": U(0.0, 0.25),
+        "history": U(0.5, 1.2), "affinity": U(0.8, 1.6), "inclusiveness": U(0.6, 1.4), "taste": U(0.2, 0.5),
+    },
+    "decline": {
+        "base": _kinds(-1.5),
+        "wish": U(1.5, 3.0), "affinity": U(0.5, 1.2), "motivation": U(0.5, 1.0),
+        "commute_threshold_minutes": U(35.0, 55.0), "over_threshold_per_10_minutes": U(0.5, 1.2),
+        "wish_tolerance": U(0.3, 0.9),  # the commute penalty times exp(-wish_tolerance x wish)
+        "over_limit_per_10_minutes": U(0.05, 0.3),
+        "hours_threshold": U(26.0, 33.0), "hours_cliff": U(1.0, 2.0),
+        "months_log": _per_kind(company_placement=U(-0.4, 0.0), wage_subsidy_job=U(-0.2, 0.2),
+                                small_job=U(-0.3, 0.1), ordinary_job=U(0.3, 0.8), flex_job=U(0.0, 0.3),
+                                course=U(-0.2, 0.2), education=U(0.4, 0.9)),
+    },
+    "no_show": {
+        "base": _kinds(-1.7),
+        "barriers": {"substance_use": U(0.6, 1.2), "housing": U(0.2, 0.6), "debt": U(0.0, 0.3)},
+        "mental_health_per_10_minutes": U(0.1, 0.4),  # mental health x commute
+        "motivation": U(0.4, 1.0),
+    },
+    "reject": {
+        "base": _kinds(1.0),
+        "match": U(0.8, 1.3), "danish_gap": U(0.3, 0.8), "service_danish_below_3": U(0.8, 1.8),
+        "licence_missing": U(1.5, 3.0), "criminal_record_trusted": U(0.8, 1.6), "age_threshold": U(44.0, 54.0),
+        "age_per_10_years_over": _per_kind(company_placement=U(0.0, 0.2), wage_subsidy_job=U(0.0, 0.4),
+                                           small_job=U(0.0, 0.2), ordinary_job=U(0.3, 0.9), flex_job=U(0.0, 0.2),
+                                           course=U(0.0, 0.2), education=U(0.8, 1.6)),
+    },
+    "dropout": {
+        "base": _kinds(-0.8),
+        "match": U(0.4, 0.9), "motivation": U(0.5, 1.0), "experience": U(0.1, 0.3), "aktivitetsparat": U(0.3, 0.8),
+        "barriers": {"substance_use": U(0.4, 1.0), "housing": U(0.2, 0.5), "workplace_culture": U(0.0, 0.4)},
+        "strain_per_10_hours_over_25": U(0.3, 0.8),  # mental or physical health x hours
+        "physical_age_threshold": U(50.0, 58.0), "physical_age_per_10_years": U(0.6, 1.4),
+        "months_log": _per_kind(company_placement=U(-0.2, 0.1), wage_subsidy_job=U(0.0, 0.3),
+                                small_job=U(-0.1, 0.2), ordinary_job=U(0.3, 0.7), flex_job=U(0.0, 0.2),
+                                course=U(-0.1, 0.2), education=U(0.3, 0.7)),
+    },
+    "hire": {
+        "base": _kinds(-1.0),
+        "match": U(0.4, 0.9), "experience": U(0.1, 0.4), "motivation": U(0.2, 0.6), "aktivitetsparat": U(0.4, 1.0),
+        "months_log": _per_kind(company_placement=U(-0.2, 0.2), wage_subsidy_job=U(-0.4, 0.0),
+                                small_job=U(-0.2, 0.2), ordinary_job=U(-0.8, -0.3), flex_job=U(-0.3, 0.0),
+                                course=U(-0.2, 0.2), education=U(-0.8, -0.3)),
+    },
+}
+
+
+def citizen_traits(x: PairInputs) -> np.ndarray:
+    """What employers have tastes about (pairs x TASTES): age, formal education, Danish, standardised."""
+    level = np.array([EDUCATION_YEARS[e] for e in EDUCATIONS])[x.education]
+    return np.stack([(x.age - 45.0) / 10.0, (level - 2.5) / 1.5, (x.danish - 2.0) / 1.5], axis=1)
+
+
+def match_quality(x: PairInputs, p: dict) -> np.ndarray:
+    """The hidden quality of a pair that rejection, drop-out and hire share."""
+    m = p["match"]
+    gate = m["gate_floor"] + (1 - m["gate_floor"]) * sigmoid(GATE_STEEPNESS * (x.danish - m["danish_threshold"]))
+    taste = (x.taste * citizen_traits(x)).sum(axis=1)
+    return (m["skill"] * (x.skill - p["skill_centre"]) * gate + m["history"] * ladder(p["history_levels"], x.history)
+            + m["affinity"] * x.affinity + x.employer * (m["inclusiveness"] * x.inclusiveness + m["taste"] * taste))
+
+
+def probabilities(x: PairInputs, p: dict) -> np.ndarray:
+    """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
+    k = x.kind
+    wish = ladder(p["wish_levels"], x.wish)
+    months = months_log(x.months, p["months_centre"])
+    exp = np.minimum(x.experience, p["experience_cap"])
+    bar = x.barriers.astype(float)
+    b = {name: bar[:, i] for i, name in enumerate(BARRIERS)}
+    match = match_quality(x, p)
+
+    d = p["decline"]
+    far = np.maximum(x.commute - d["commute_threshold_minutes"], 0.0) / 10.0
+    caring = np.maximum.reduce([b["childcare"], b["caring_duties"], x.aktivitetsparat])
+    decline = sigmoid(
+        by_kind(d["base"], k) - d["wish"] * wish - d["affinity"] * x.affinity - d["motivation"] * x.motivation
+        + d["over_threshold_per_10_minutes"] * far * np.exp(-d["wish_tolerance"] * wish)
+        + d["over_limit_per_10_minutes"] * x.over_limit / 10.0
+        + d["hours_cliff"] * caring * (x.hours > d["hours_threshold"])
+        + by_kind(d["months_log"], k) * months
+    )
+    n = p["no_show"]
+    no_show = sigmoid(
+        by_kind(n["base"], k) + sum(v * b[name] for name, v in n["barriers"].items())
+        + n["mental_health_per_10_minutes"] * b["mental_health"] * x.commute / 10.0 - n["motivation"] * x.motivation
+    )
+    r = p["reject"]
+    reject = sigmoid(
+        by_kind(r["base"], k) - r["match"] * match + r["danish_gap"] * x.danish_gap
+        + r["service_danish_below_3"] * x.service_family * (x.danish < 3)
+        + r["licence_missing"] * x.licence_missing
+        + r["criminal_record_trusted"] * b["criminal_record"] * x.trusted_family
+        + by_kind(r["age_per_10_years_over"], k) * np.maximum(x.age - r["age_threshold"], 0.0) / 10.0
+    )
+    o = p["dropout"]
+    health = np.maximum(b["mental_health"], b["physical_health"])
+    dropout = sigmoid(
+        by_kind(o["base"], k) - o["match"] * match - o["motivation"] * x.motivation - o["experience"] * exp
+        + o["aktivitetsparat"] * x.aktivitetsparat + sum(v * b[name] for name, v in o["barriers"].items())
+        + o["strain_per_10_hours_over_25"] * health * np.maximum(x.hours - 25.0, 0.0) / 10.0
+        + o["physical_age_per_10_years"] * x.physical_family * np.maximum(x.age - o["physical_age_threshold"], 0.0) / 10.0
+        + by_kind(o["months_log"], k) * months
+    )
+    h = p["hire"]
+    hire = sigmoid(
+        by_kind(h["base"], k) + h["match"] * match + h["experience"] * exp + h["motivation"] * x.motivation
+        - h["aktivitetsparat"] * x.aktivitetsparat + by_kind(h["months_log"], k) * months
+    )
+    return chain(decline, no_show, reject, dropout, hire)
+
+
+FAMILY = TruthFamily(
+    name="interactions",
+    summary="a chain sharing one hidden match quality: skills that pay only with enough Danish, employer tastes, "
+            "thresholds and kind x time on benefit",
+    ranges=RANGES,
+    probabilities=probabilities,
+    intercepts=CHAIN,
+    uses_tastes=True,
+)
