@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from matcher.settings import get_settings
+from matcher.simulate.truths import DEFAULT_FAMILY, FAMILIES as TRUTH_FAMILIES
 
 app = typer.Typer(help="matcher: job-from-day-one suggestions for caseworkers.", no_args_is_help=True)
 
@@ -55,12 +56,20 @@ def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the world to"),
     citizens: int = typer.Option(None, "--citizens", help="Number of citizens (default 10,000)"),
     seed: int = typer.Option(None, "--seed", help="Random seed (same seed, same world)"),
+    truth: str = typer.Option(
+        DEFAULT_FAMILY, "--truth", metavar="FAMILY",
+        help="Family of the hidden outcome model (coefficients drawn from the seed): "
+             + "; ".join(f"{name}: {summary}" for name, summary in TRUTH_FAMILIES.items())),
 ) -> None:
     """Write a simulated Copenhagen programme in the contract's format (truth in OUT/_truth/)."""
+    if truth not in TRUTH_FAMILIES:
+        raise typer.BadParameter(f"unknown family {truth!r}; choose one of {', '.join(TRUTH_FAMILIES)}",
+                                 param_hint="--truth")
     from matcher.simulate import simulate_world
 
     s = get_settings()
-    report = simulate_world(out, n_citizens=citizens or s.sim_citizens, seed=s.sim_seed if seed is None else seed)
+    report = simulate_world(out, n_citizens=citizens or s.sim_citizens, seed=s.sim_seed if seed is None else seed,
+                            truth=truth)
     typer.echo(report)
 
 

@@ -1,14 +1,27 @@
 """Additive: one logistic decline, then a multinomial logit over what follows; no cliffs.
 
-1. P(declined) = sigma(base[kind] + the citizen's side, added up: wishes, hidden affinity, commute
-   minutes, a *soft* limit (a softplus of the minutes over the citizen's limit, so the penalty
-   grows smoothly through the limit), a soft hours limit, motivation, months on benefit);
-2. given acceptance, the five other outcomes compete in one multinomial logit: each of no-show,
-   rejected, dropped out and hired has an additive utility against *completed* (utility 0 plus
-   its intercept). Danish enters as a straight line in the gap, education as a line in its level.
+sigma = logistic function, softplus(z) = log(1 + e^z) (a smooth hinge); every coefficient is in
+``params``; wish, history, skill and months enter as in the funnel; commute10 = (commute - 30) / 10;
+soft_limit = softplus((commute - limit) / limit_softness_minutes); soft_hours =
+softplus((hours - max hours) / hours_softness).
 
-No term is a step and no term multiplies two inputs (beyond the employer-only terms, which are
-zero for courses and educations): every effect adds up on one scale.
+1. P(declined) = sigma(decline.base[kind] - wish - affinity - motivation + commute10
+   + over_limit x soft_limit + hours_over x soft_hours + months): the citizen's side only, and
+   the penalty grows smoothly through the citizen's own limits.
+2. Given acceptance, no-show, rejected, dropped out, completed and hired compete in one
+   multinomial logit, utilities against completed (0):
+   - no_show: base[kind] + barriers + commute10 - motivation
+   - rejected: base[kind] + danish_gap (a straight line per level) + licence_missing - skill
+     - history - wish - inclusiveness - social_agreement (employer kinds)
+     - education_level x the truth's education ladder + criminal record in care/security
+     + age_per_10_years x (age - 45) / 10
+   - dropped_out: base[kind] + barriers + aktivitetsparat + hours_over x soft_hours + danish_gap
+     - motivation - affinity - skill - wish + months - experience
+   - hired: base[kind] + skill + inclusiveness + motivation - months + experience + history
+     - danish_gap - aktivitetsparat
+
+declined = p1; each other outcome = (1 - p1) x its softmax share. No term is a step and no two
+inputs multiply: every effect adds up on one scale.
 """
 from __future__ import annotations
 
@@ -129,10 +142,10 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
 
 FAMILY = TruthFamily(
     name="additive",
-    summary="a logistic decline, then a multinomial logit over the other outcomes; additive effects, soft limits, no cliffs",
     ranges=RANGES,
     probabilities=probabilities,
     intercepts=(Logit("decline", "declined", ()), Ratio("no_show", "no_show", "completed"),
                 Ratio("reject", "rejected", "completed"), Ratio("dropout", "dropped_out", "completed"),
                 Ratio("hire", "hired", "completed")),
+    doc=__doc__,
 )

@@ -1,17 +1,29 @@
 """The funnel: four conditional logistic steps with cliffs (the simulator's first truth).
 
-1. the citizen declines (wishes and hidden affinity, commute with a cliff at the citizen's own
-   limit, hours over their maximum, motivation);
-2. the citizen does not show up (substance use, mental health, housing, commute, motivation);
-3. the employer or provider rejects (Danish gap with a cliff at two levels short at an
-   employer, skill overlap, history, licence, inclusiveness, education, criminal record in
-   trusted jobs, age for educations);
-4. once started: dropped out (barriers x kind, readiness x kind, ...), or a success that is
-   *hired* (ordinary job or education) or *completed*.
+sigma = logistic function; every coefficient is in ``params``; wish and history go through the
+ladders ``wish_levels`` / ``history_levels``, skill enters as ``skill - skill_centre``, months as
+``log1p(months/12) - log1p(months_centre/12)``.
 
-Every slope is drawn per world within +-35 % of its central value in :data:`CENTRAL` (the values
-the simulator had before truths were drawn); the commute model's speed and overhead have their
-own ranges; the intercepts are calibrated.
+1. P(declined) = sigma(decline.base[kind] - wish - affinity + commute_minutes x (commute - 30)
+   + over_limit_minutes x over_limit + over_limit_cliff for any minute over the citizen's limit
+   + hours_over - motivation)
+2. P(no_show | not declined) = sigma(no_show.base[kind] + barriers + over_limit - motivation)
+3. P(rejected | showed) = sigma(reject.base[kind] + danish_gap + danish_gap_2_employer when an
+   employer kind asks two or more levels above the citizen's Danish + licence_missing - skill
+   - history - wish - inclusiveness - social_agreement (employer kinds) + education[level]
+   + criminal record in care/security + education_age_per_year_over_40 for educations)
+4. P(dropped_out | started) = sigma(dropout.base[kind] + barrier_kind[barrier][kind]
+   + aktivitetsparat[kind] + physical barrier in physical work + danish_gap + hours_over
+   + over_limit - motivation - affinity - skill - wish + months - experience)
+5. P(hired | success) = sigma(hire.base[kind] + skill + inclusiveness + motivation - months
+   + experience + history - danish_gap - aktivitetsparat)
+
+declined = p1; no_show = (1-p1) p2; rejected = (1-p1)(1-p2) p3; dropped_out = start x p4 with
+start = (1-p1)(1-p2)(1-p3); hired = start (1-p4) p5; completed = start (1-p4)(1-p5).
+
+Ranges: every slope within +-35 % of its central value (the coefficients the simulator had before
+truths were drawn, :data:`CENTRAL`), the commute model's speed 14-20 km/h and overhead 5-12
+minutes; ladders, centres and defaults fixed; intercepts calibrated.
 """
 from __future__ import annotations
 
@@ -167,8 +179,8 @@ CHAIN = (Logit("decline", "declined", ()), Logit("no_show", "no_show", ("decline
 
 FAMILY = TruthFamily(
     name="funnel",
-    summary="four logistic steps with cliffs at the commute limit and two Danish levels short (the default)",
     ranges=_spread(CENTRAL),
     probabilities=probabilities,
     intercepts=CHAIN,
+    doc=__doc__,
 )

@@ -1,25 +1,40 @@
 """Interactions: effects that depend on each other and thresholds where nobody drew them.
 
-A chain (declined, no-show, rejected, dropped out, hired or completed) whose rejection, drop-out
-and hire steps share one hidden *match quality*:
+sigma = logistic function; every coefficient is in ``params``. A chain as in the funnel
+(declined, no-show, rejected, dropped out, hired or completed) whose rejection, drop-out and hire
+steps share one hidden *match quality*:
 
-    match = skill_pay x (skill - centre) x gate(Danish) + history + affinity
-            + at an employer: inclusiveness + taste . (age, education, Danish of the citizen)
+    match = match.skill x (skill - skill_centre) x gate + match.history x history
+            + match.affinity x affinity
+            + at an employer: match.inclusiveness x inclusiveness + match.taste x (taste . traits)
+    gate = gate_floor + (1 - gate_floor) x sigma(4 x (Danish level - danish_threshold))
+    traits = ((age - 45) / 10, (education ladder - 2.5) / 1.5, (Danish level - 2) / 1.5)
 
-- skills pay only with enough Danish: ``gate`` rises from ``gate_floor`` to 1 around
-  ``danish_threshold`` (a citizen level drawn between 1.5 and 2.8), whatever the job asks;
-- every employer has its own hidden tastes (standard normal, ``employer_latent.parquet``) for
-  older workers, formal education and fluent Danish, weighed by ``taste``;
-- commute counts beyond an absolute ``commute_threshold_minutes``, not the citizen's stated limit
-  (which matters only a little), and a wished job is forgiven much of it;
-- hours above ``hours_threshold`` are a near-refusal for citizens with childcare, caring duties or
-  activity-ready status, whatever maximum they stated;
-- customer-facing work (ISCO 4, 51-54) rejects Danish below level 3 whatever the job asks;
-- age beyond ``age_threshold`` counts against educations and ordinary jobs (per kind), and beyond
-  ``physical_age_threshold`` for drop-out from physical work;
-- months on benefit act per kind: long spells decline and fail ordinary jobs and educations, much
-  less so placements and small jobs;
-- long hours strain citizens with mental or physical health barriers.
+1. P(declined) = sigma(base[kind] - wish - affinity - motivation
+   + over_threshold_per_10_minutes x max(commute - commute_threshold_minutes, 0) / 10
+     x exp(-wish_tolerance x wish)
+   + over_limit_per_10_minutes x over_limit / 10
+   + hours_cliff when hours > hours_threshold for a citizen with childcare, caring duties or
+     activity-ready status + months_log[kind] x months)
+2. P(no_show | not declined) = sigma(base[kind] + substance use, housing, debt
+   + mental health x commute / 10 - motivation)
+3. P(rejected | showed) = sigma(base[kind] - reject.match x match + danish_gap
+   + service_danish_below_3 in customer-facing work (ISCO 4, 51-54) when Danish < 3
+   + licence_missing + criminal record in care/security
+   + age_per_10_years_over[kind] x max(age - age_threshold, 0) / 10)
+4. P(dropped_out | started) = sigma(base[kind] - dropout.match x match - motivation - experience
+   + aktivitetsparat + substance use, housing, workplace culture
+   + strain_per_10_hours_over_25 x (mental or physical health) x max(hours - 25, 0) / 10
+   + physical_age_per_10_years x physical work x max(age - physical_age_threshold, 0) / 10
+   + months_log[kind] x months)
+5. P(hired | success) = sigma(base[kind] + hire.match x match + experience + motivation
+   - aktivitetsparat + months_log[kind] x months)
+
+So: skills pay only with enough Danish, whatever the job asks; every employer has its own hidden
+tastes (standard normal, ``employer_latent.parquet: taste_age, taste_education, taste_danish``);
+commute counts beyond an absolute threshold rather than the citizen's stated limit, and a wished
+job is forgiven much of it; stated maximum hours matter less than a threshold for carers; age and
+months on benefit act per kind.
 """
 from __future__ import annotations
 
@@ -53,7 +68,7 @@ RANGES: dict = {
     "experience_cap": 3,
     "match": {
         "skill": U(1.5, 3.0), "danish_threshold": U(1.5, 2.8), "gate_floor": U(0.0, 0.25),
-        "history": U(0.5, 1.2), "affinity": U(0.8, 1.6), "inclusiveness": U(0.6, 1.4), "taste": U(0.2, 0.5),
+        "history": U(0.5, 1.2), "affinity": U(0.4, 0.8), "inclusiveness": U(0.3, 0.7), "taste": U(0.15, 0.35),
     },
     "decline": {
         "base": _kinds(-1.5),
@@ -167,10 +182,9 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
 
 FAMILY = TruthFamily(
     name="interactions",
-    summary="a chain sharing one hidden match quality: skills that pay only with enough Danish, employer tastes, "
-            "thresholds and kind x time on benefit",
     ranges=RANGES,
     probabilities=probabilities,
     intercepts=CHAIN,
     uses_tastes=True,
+    doc=__doc__,
 )

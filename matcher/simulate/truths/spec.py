@@ -43,10 +43,10 @@ class Ratio(NamedTuple):
 @dataclass(frozen=True)
 class TruthFamily:
     name: str
-    summary: str  # one line, for `matcher simulate --help`
     ranges: dict
     probabilities: Callable[[PairInputs, dict], np.ndarray]
     intercepts: tuple  # Logit / Ratio steps, solved in this order each round
+    doc: str  # the formula, for _truth/README.md
     uses_tastes: bool = False
 
     def draw(self, rng: np.random.Generator) -> dict:
