@@ -24,6 +24,22 @@ def small_world_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def family_worlds(tmp_path_factory) -> dict:
+    """A small world of every truth family (same seed: the same people and openings), as
+    (folder, the truth the run drew its outcomes from) by family name."""
+    from matcher.simulate.programme import run_programme, write_world
+    from matcher.simulate.truths import FAMILIES
+
+    out = {}
+    for name in FAMILIES:
+        folder = tmp_path_factory.mktemp(f"world-{name}")
+        world = run_programme(SMALL_CITIZENS, SMALL_SEED, truth=name)
+        write_world(folder, world)
+        out[name] = (folder, world.truth)
+    return out
+
+
+@pytest.fixture(scope="session")
 def small_db_url(small_world_dir, tmp_path_factory) -> str:
     """A SQLite database with the small world imported (treat as read-only; copy to modify)."""
     from matcher.db import make_engine

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,6 +12,8 @@ import pytest
 from matcher.simulate.learnability import logged_vs_oracle, ranking_ratios
 from matcher.simulate.outcomes import OUTCOME_COLUMNS
 from matcher.simulate.truth import Truth
+from matcher.simulate.truths import FAMILIES, get_family
+from matcher.simulate.truths.spec import U, ranges_json
 from matcher.simulate.writer import read_tables
 
 
@@ -142,3 +146,127 @@ def test_months_on_benefit_at_a_date_follow_the_documented_rule(truth, tables, s
     # Left on 2023-06-30 with 10 months: on 2023-01-15, 5; long before, floored at 0.
     assert months_on_benefit_on([10, 10], pd.Series(pd.to_datetime(["2023-01-15", "2020-01-01"])),
                                 pd.to_datetime(["2023-06-30", "2023-06-30"]), "2024-12-30").tolist() == [5, 0]
+
+
+# ---- every truth family ------------------------------------------------------------------------
+
+FAMILY_NAMES = list(FAMILIES)
+
+
+def _sample(tables, n: int, seed: int) -> pd.DataFrame:
+    """Random citizen x opportunity pairs on dates inside the run (ids shared by every family's world)."""
+    rng = np.random.default_rng(seed)
+    c, o = tables["citizens"]["citizen_id"].to_numpy(), tables["opportunities"]["opportunity_id"].to_numpy()
+    days = pd.to_datetime("2022-03-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    return pd.DataFrame({"citizen_id": rng.choice(c, n), "opportunity_id": rng.choice(o, n), "as_of": days})
+
+
+def _inputs(truth: Truth, pairs: pd.DataFrame):
+    ci, oi, day = truth._indices(pairs)
+    return truth.inputs(ci, oi, day)
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_every_family_reloads_to_the_probabilities_its_run_used(name, family_worlds, tables):
+    folder, run_truth = family_worlds[name]
+    loaded = Truth.load(folder)
+    assert loaded.family.name == name
+    sample = _sample(tables, 20_000, seed=11)
+    ci, oi, day = loaded._indices(sample)
+    assert np.array_equal(loaded.probabilities_at(ci, oi, day), run_truth.probabilities_at(ci, oi, day))
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_every_family_gives_six_valid_probabilities_and_reproduces_its_log(name, family_worlds, tables):
+    folder, _ = family_worlds[name]
+    truth = Truth.load(folder)
+    p = truth.outcome_probabilities(_sample(tables, 20_000, seed=12))
+    assert list(p.columns) == list(OUTCOME_COLUMNS)
+    assert ((p >= 0) & (p <= 1)).all().all() and np.allclose(p.sum(axis=1), 1.0)
+    assert p.std().min() > 0.01  # every outcome moves with the pair
+    r = read_tables(folder)["referrals"]
+    r = r[r["outcome"] != "pending"]
+    expected = truth.outcome_probabilities(r.rename(columns={"proposed_on": "as_of"})).mean()
+    observed = r["outcome"].value_counts(normalize=True).reindex(list(OUTCOME_COLUMNS)).fillna(0)
+    assert np.abs(expected.to_numpy() - observed.to_numpy()).max() < 0.03
+
+
+def _ranged(ranges: dict, params: dict, path: str = ""):
+    """(path, range, value) for every coefficient drawn from a range."""
+    for key, spec in ranges.items():
+        if isinstance(spec, U):
+            yield f"{path}{key}", spec, params[key]
+        elif isinstance(spec, dict):
+            yield from _ranged(spec, params[key], f"{path}{key}.")
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_two_seeds_draw_different_coefficients_within_the_stated_ranges(name, family_worlds):
+    family = get_family(name)
+    model = json.loads((family_worlds[name][0] / "_truth" / "model.json").read_text())
+    assert model["truth_family"] == name and model["ranges"] == ranges_json(family.ranges)
+    one, two = family.draw(np.random.default_rng(1)), family.draw(np.random.default_rng(2))
+    drawn = list(_ranged(family.ranges, one))
+    assert len(drawn) >= 20
+    for params in (one, two, model["params"]):
+        for path, spec, value in _ranged(family.ranges, params):
+            assert spec.low <= value <= spec.high, (path, value, spec)
+    assert all(a != b for (_, _, a), (_, _, b) in zip(drawn, _ranged(family.ranges, two)))
+
+
+def _decline_jump_at_the_limit(truth: Truth, x) -> np.ndarray:
+    """P(declined) just over the citizen's commute limit minus just under it."""
+    def at(minutes):
+        return replace(x, commute=minutes, over_limit=np.maximum(minutes - x.limit, 0.0))
+    p = truth.family.probabilities
+    return p(at(x.limit + 0.01), truth.params)[:, 0] - p(at(x.limit - 0.01), truth.params)[:, 0]
+
+
+def test_the_funnel_has_a_cliff_at_the_commute_limit_the_additive_family_none(family_worlds, tables):
+    sample = _sample(tables, 5000, seed=13)
+    funnel, additive = (Truth.load(family_worlds[n][0]) for n in ("funnel", "additive"))
+    assert _decline_jump_at_the_limit(funnel, _inputs(funnel, sample)).mean() > 0.1
+    assert np.abs(_decline_jump_at_the_limit(additive, _inputs(additive, sample))).max() < 0.002
+
+
+def _skill_pay(truth: Truth, x, danish: int) -> float:
+    """Mean gain in P(success) from skill 0 to 0.9 at a Danish level, with no Danish gap."""
+    n = len(x.kind)
+    base = replace(x, danish=np.full(n, danish), danish_gap=np.zeros(n))
+    success = [truth.family.probabilities(replace(base, skill=np.full(n, s)), truth.params)[:, 4:].sum(axis=1)
+               for s in (0.0, 0.9)]
+    return float((success[1] - success[0]).mean())
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_skills_pay_only_with_enough_danish_in_the_interactions_family(name, family_worlds, tables):
+    truth = Truth.load(family_worlds[name][0])
+    x = _inputs(truth, _sample(tables, 5000, seed=14))
+    without, fluent = _skill_pay(truth, x, 0), _skill_pay(truth, x, 4)
+    assert fluent > 0.01
+    if name == "interactions":
+        assert without < 0.5 * fluent
+    else:
+        assert without == pytest.approx(fluent)
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_only_the_interactions_family_has_employer_tastes(name, family_worlds, tables):
+    truth = Truth.load(family_worlds[name][0])
+    sample = _sample(tables, 5000, seed=15)
+    if name != "interactions":
+        assert not truth.o_taste.any()
+        return
+    tasteless = copy.copy(truth)
+    tasteless.o_taste = np.zeros_like(truth.o_taste)
+    moved = np.abs(truth.success_probability(sample) - tasteless.success_probability(sample))
+    at_employer = truth.o_employer[truth.opportunity_index.get_indexer(sample["opportunity_id"])] > 0
+    assert moved[~at_employer].max() == 0 and moved[at_employer].mean() > 0.002
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_every_family_is_learnable_but_not_trivial(name, family_worlds):
+    folder, _ = family_worlds[name]
+    r = ranking_ratios(Truth.load(folder), read_tables(folder), pd.Timestamp("2023-06-01"), k=5)
+    assert r["observable oracle"] > 0.8
+    assert r["random"] < r["wish first, then nearest"] < r["observable oracle"] - 0.05

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.contract import KINDS
+from matcher.contract import BARRIERS, KINDS
 
 OUTCOME_COLUMNS = ("declined", "rejected", "no_show", "dropped_out", "completed", "hired")
 # Spread of the hidden traits every world draws (the families' coefficients scale them).
@@ -66,6 +66,16 @@ def softplus(x: np.ndarray) -> np.ndarray:
 def by_kind(table: dict[str, float], kind: np.ndarray) -> np.ndarray:
     """A per-kind coefficient table gathered for each pair."""
     return np.array([table[k] for k in KINDS])[kind]
+
+
+def barrier_sum(weights: dict[str, float], barriers: np.ndarray) -> np.ndarray:
+    """Sum of the weights of each pair's barriers, in contract order (so a truth read back from
+    JSON, whose keys come sorted, adds up exactly as the run did)."""
+    out = np.zeros(len(barriers))
+    for i, b in enumerate(BARRIERS):
+        if b in weights:
+            out = out + weights[b] * barriers[:, i]
+    return out
 
 
 def ladder(levels, index: np.ndarray) -> np.ndarray:

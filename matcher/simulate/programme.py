@@ -6,6 +6,7 @@ the calibration report. See docs/simulator.md.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,17 +62,44 @@ def _dates(days: np.ndarray) -> pd.Series:
     return pd.Series(np.where(d >= NEVER, np.datetime64("NaT"), out))
 
 
+@dataclass
+class SimulatedWorld:
+    """A simulated programme in memory: the contract's tables, the truth that drew its outcomes
+    (as of the export), and what ``_truth/`` holds besides."""
+
+    tables: dict[str, pd.DataFrame]
+    truth: Truth
+    model: dict
+    citizen_latent: pd.DataFrame
+    employer_latent: pd.DataFrame
+    affinity: pd.DataFrame
+    report: str
+
+
 def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026, truth: str = DEFAULT_FAMILY) -> str:
     """Write a simulated programme (contract CSVs plus ``_truth/``) to ``out``; return the calibration report.
 
-    ``truth`` names the hidden outcome model's family (``FAMILIES``); its coefficients are drawn
-    from ``seed``. The same seed gives the same citizens, employers and opportunities whatever
-    the family; the referral log differs because the outcomes do.
+    ``truth`` names the hidden outcome model's family (``matcher.simulate.truths.FAMILIES``); its
+    coefficients are drawn from ``seed``. The same seed gives the same citizens, employers and
+    opportunities whatever the family; the referral log differs because the outcomes do.
     """
+    world = run_programme(n_citizens, seed, truth)
+    write_world(Path(out), world)
+    return world.report
+
+
+def write_world(out: Path, world: SimulatedWorld) -> None:
+    """The world's contract CSVs to ``out`` and its truth to ``out/_truth/``."""
+    write_tables(out, world.tables)
+    write_truth(out, world.model, world.citizen_latent, world.employer_latent, world.affinity,
+                truth_readme(world.truth.family), world.report)
+
+
+def run_programme(n_citizens: int, seed: int, truth: str = DEFAULT_FAMILY) -> SimulatedWorld:
+    """The simulated programme of ``simulate_world``, in memory."""
     if n_citizens < 50:
         raise ValueError(f"simulate_world: n_citizens={n_citizens} is too small; use at least 50")
     family = get_family(truth)
-    out = Path(out)
     s = get_settings()
     start = np.datetime64(s.sim_start, "D")
     end = start + np.timedelta64(7 * s.sim_weeks, "D")
@@ -131,7 +159,9 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026, truth:
     assert set(referrals["outcome"]) <= set(OUTCOMES)
     tables = {"caseworkers": caseworkers, "citizens": citizens, "work_history": pop.work_history,
               "employers": employers, "opportunities": opps, "referrals": referrals}
-    write_tables(out, tables)
+    # As of the export, experience is every completion the tables show (as Truth.load reads it).
+    done = (referrals["outcome"] == "completed").to_numpy()
+    truth.set_completed(r["cit"].to_numpy()[done], r["out_day"].to_numpy()[done])
 
     figures = calibration_figures(citizens, referrals, opps, caseworkers, pd.Timestamp(start), pd.Timestamp(end))
     shares = referrals["outcome"].value_counts(normalize=True).round(3).to_dict()
@@ -155,6 +185,5 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026, truth:
     employer_latent = pd.DataFrame({"employer_id": employers["employer_id"], "inclusiveness": inclusiveness})
     if tastes is not None:
         employer_latent[[f"taste_{t}" for t in TASTES]] = tastes
-    write_truth(out, model, pd.DataFrame({"citizen_id": cid, "motivation": pop.motivation}), employer_latent,
-                affinity, truth_readme(family), report)
-    return report
+    return SimulatedWorld(tables, truth, model, pd.DataFrame({"citizen_id": cid, "motivation": pop.motivation}),
+                          employer_latent, affinity, report)

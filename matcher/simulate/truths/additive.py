@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import (OUTCOME_COLUMNS, PairInputs, by_kind, ladder, months_log, sigmoid,
-                                       softplus)
+from matcher.simulate.outcomes import (OUTCOME_COLUMNS, PairInputs, barrier_sum, by_kind, ladder, months_log,
+                                       sigmoid, softplus)
 from matcher.simulate.truths.spec import Logit, Ratio, TruthFamily, U
 
 # The truth's own view of formal education (an unrecognised foreign one counts a little).
@@ -111,7 +111,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
         + d["months_log"] * months
     )
     n = p["no_show"]
-    u_no_show = (by_kind(n["base"], k) + sum(v * bar[:, b_idx[b]] for b, v in n["barriers"].items())
+    u_no_show = (by_kind(n["base"], k) + barrier_sum(n["barriers"], bar)
                  + n["commute_per_10_minutes"] * commute10 - n["motivation"] * x.motivation)
     r = p["reject"]
     level = np.array([EDUCATION_YEARS[e] for e in EDUCATIONS])[x.education]
@@ -122,7 +122,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
                 + r["criminal_record_trusted"] * bar[:, b_idx["criminal_record"]] * x.trusted_family
                 + r["age_per_10_years"] * (x.age - 45.0) / 10.0)
     o = p["dropout"]
-    u_dropout = (by_kind(o["base"], k) + sum(v * bar[:, b_idx[b]] for b, v in o["barriers"].items())
+    u_dropout = (by_kind(o["base"], k) + barrier_sum(o["barriers"], bar)
                  + o["aktivitetsparat"] * x.aktivitetsparat + o["hours_over"] * over_hours
                  + o["danish_gap"] * x.danish_gap - o["motivation"] * x.motivation - o["affinity"] * x.affinity
                  - o["skill"] * skill - o["wish"] * wish + o["months_log"] * months - o["experience"] * exp)

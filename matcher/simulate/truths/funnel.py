@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import PairInputs, by_kind, chain, ladder, months_log, sigmoid
+from matcher.simulate.outcomes import PairInputs, barrier_sum, by_kind, chain, ladder, months_log, sigmoid
 from matcher.simulate.truths.spec import Logit, TruthFamily, U
 
 SPREAD = 0.35
@@ -137,9 +137,8 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
         + d["hours_over"] * x.hours_over - d["motivation"] * x.motivation
     )
     n = p["no_show"]
-    no_show_barriers = sum(v * bar[:, b_idx[b]] for b, v in n["barriers"].items())
     no_show = sigmoid(
-        by_kind(n["base"], k) + no_show_barriers + n["over_limit_minutes"] * x.over_limit
+        by_kind(n["base"], k) + barrier_sum(n["barriers"], bar) + n["over_limit_minutes"] * x.over_limit
         - n["motivation"] * x.motivation
     )
     r = p["reject"]

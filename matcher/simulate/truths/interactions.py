@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import PairInputs, by_kind, chain, ladder, months_log, sigmoid
+from matcher.simulate.outcomes import PairInputs, barrier_sum, by_kind, chain, ladder, months_log, sigmoid
 from matcher.simulate.truths.funnel import CHAIN
 from matcher.simulate.truths.spec import TruthFamily, U
 
@@ -152,7 +152,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     )
     n = p["no_show"]
     no_show = sigmoid(
-        by_kind(n["base"], k) + sum(v * b[name] for name, v in n["barriers"].items())
+        by_kind(n["base"], k) + barrier_sum(n["barriers"], bar)
         + n["mental_health_per_10_minutes"] * b["mental_health"] * x.commute / 10.0 - n["motivation"] * x.motivation
     )
     r = p["reject"]
@@ -167,7 +167,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     health = np.maximum(b["mental_health"], b["physical_health"])
     dropout = sigmoid(
         by_kind(o["base"], k) - o["match"] * match - o["motivation"] * x.motivation - o["experience"] * exp
-        + o["aktivitetsparat"] * x.aktivitetsparat + sum(v * b[name] for name, v in o["barriers"].items())
+        + o["aktivitetsparat"] * x.aktivitetsparat + barrier_sum(o["barriers"], bar)
         + o["strain_per_10_hours_over_25"] * health * np.maximum(x.hours - 25.0, 0.0) / 10.0
         + o["physical_age_per_10_years"] * x.physical_family * np.maximum(x.age - o["physical_age_threshold"], 0.0) / 10.0
         + by_kind(o["months_log"], k) * months
