@@ -1,6 +1,6 @@
 """Benchmark: simulate the default world, then time the truth on every active x open pair.
 
-Run: .venv/bin/python benchmarks/bench_simulate.py [--citizens N] [--seed S] [--out DIR]
+Run: .venv/bin/python benchmarks/bench_simulate.py [--citizens N] [--seed S] [--truth FAMILY] [--out DIR]
 Prints wall time and peak memory (resident set) of the simulation, the calibration report,
 the truth's throughput, and the learnability figures (top-10 share of the oracle).
 """
@@ -18,6 +18,7 @@ from matcher.settings import get_settings
 from matcher.simulate import simulate_world
 from matcher.simulate.learnability import candidate_pairs, ranking_ratios
 from matcher.simulate.truth import Truth
+from matcher.simulate.truths import DEFAULT_FAMILY, FAMILIES
 from matcher.simulate.writer import read_tables
 
 
@@ -26,12 +27,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--citizens", type=int, default=s.sim_citizens)
     ap.add_argument("--seed", type=int, default=s.sim_seed)
+    ap.add_argument("--truth", choices=list(FAMILIES), default=DEFAULT_FAMILY, help="truth family")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    out = args.out or Path(tempfile.mkdtemp(prefix="world-"))
+    out = args.out or Path(tempfile.mkdtemp(prefix=f"world-{args.truth}-"))
 
     t0 = time.perf_counter()
-    report = simulate_world(out, n_citizens=args.citizens, seed=args.seed)
+    report = simulate_world(out, n_citizens=args.citizens, seed=args.seed, truth=args.truth)
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(report)

@@ -211,7 +211,7 @@ class Truth:
             employer=self.o_employer[oi],
             social_agreement=self.o_social[oi],
             inclusiveness=self.o_inclusive[oi],
-            taste=self.o_taste[oi],
+            taste=self.o_taste[oi] if self.family.uses_tastes else np.zeros((len(oi), len(TASTES))),
             motivation=self.c_motivation[ci],
             months=np.maximum(self.c_months[ci] - (self.c_months_ref[ci] - _month_number(day)), 0.0),
             experience=self.experience(ci, day),
