@@ -270,3 +270,18 @@ def test_every_family_is_learnable_but_not_trivial(name, family_worlds):
     r = ranking_ratios(Truth.load(folder), read_tables(folder), pd.Timestamp("2023-06-01"), k=5)
     assert r["observable oracle"] > 0.8
     assert r["random"] < r["wish first, then nearest"] < r["observable oracle"] - 0.05
+
+
+def test_a_world_written_before_families_loads_as_a_funnel(small_world_dir, tmp_path, pairs):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(small_world_dir, old)
+    model = json.loads((old / "_truth" / "model.json").read_text())
+    for key in ("truth_family", "ranges", "calibration_targets", "latent_sigma"):
+        del model[key]
+    (old / "_truth" / "model.json").write_text(json.dumps(model))
+    truth = Truth.load(old)
+    assert truth.family.name == "funnel"
+    sample = pairs.sample(2000, random_state=7)
+    assert np.array_equal(truth.success_probability(sample), Truth.load(small_world_dir).success_probability(sample))

@@ -7,6 +7,7 @@ the six outcomes, columns in :data:`OUTCOME_COLUMNS` order. The inputs are compu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,14 +79,29 @@ def barrier_sum(weights: dict[str, float], barriers: np.ndarray) -> np.ndarray:
     return out
 
 
-def ladder(levels, index: np.ndarray) -> np.ndarray:
-    """A 0-3 level (history, wish) mapped through a family's ladder of effects."""
-    return np.asarray(levels, float)[index]
+def barrier(x: PairInputs, name: str) -> np.ndarray:
+    """0/1 per pair: the citizen has the barrier."""
+    return x.barriers[:, BARRIERS.index(name)].astype(float)
 
 
-def months_log(months: np.ndarray, centre: float) -> np.ndarray:
-    """Months on benefit on a log scale, 0 at ``centre``."""
-    return np.log1p(months / 12.0) - np.log1p(centre / 12.0)
+class Scaled(NamedTuple):
+    """Inputs on the scales the families share (ladders, centres and cap from their params)."""
+
+    history: np.ndarray  # through ``history_levels``
+    wish: np.ndarray  # through ``wish_levels``
+    skill: np.ndarray  # minus ``skill_centre``
+    months: np.ndarray  # log1p(months / 12) - log1p(months_centre / 12)
+    experience: np.ndarray  # capped at ``experience_cap``
+
+
+def scaled(x: PairInputs, p: dict) -> Scaled:
+    return Scaled(
+        history=np.asarray(p["history_levels"], float)[x.history],
+        wish=np.asarray(p["wish_levels"], float)[x.wish],
+        skill=x.skill - p["skill_centre"],
+        months=np.log1p(x.months / 12.0) - np.log1p(p["months_centre"] / 12.0),
+        experience=np.minimum(x.experience, p["experience_cap"]),
+    )
 
 
 def chain(decline: np.ndarray, no_show: np.ndarray, reject: np.ndarray, dropout: np.ndarray,

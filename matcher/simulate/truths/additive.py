@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import (OUTCOME_COLUMNS, PairInputs, barrier_sum, by_kind, ladder, months_log,
-                                       sigmoid, softplus)
-from matcher.simulate.truths.spec import Logit, Ratio, TruthFamily, U
+from matcher.contract import EDUCATIONS, KINDS
+from matcher.simulate.outcomes import (OUTCOME_COLUMNS, PairInputs, barrier, barrier_sum, by_kind, scaled, sigmoid,
+                                       softplus)
+from matcher.simulate.truths.spec import SHARED_RANGES, Logit, Ratio, TruthFamily, U
 
 # The truth's own view of formal education (an unrecognised foreign one counts a little).
 EDUCATION_YEARS = dict(zip(EDUCATIONS, (0.0, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 1.5)))
@@ -41,14 +41,7 @@ def _kinds(value: float) -> dict[str, float]:
 
 
 RANGES: dict = {
-    "commute": {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0), "default_limit_minutes": 60.0},
-    "default_max_hours": 37.0,
-    "no_occupation_skill": 0.3,
-    "skill_centre": 0.3,
-    "months_centre": 36.0,
-    "history_levels": [0.0, 0.3, 0.6, 0.9],
-    "wish_levels": [0.0, 0.3, 0.7, 1.2],
-    "experience_cap": 3,
+    **SHARED_RANGES,
     "decline": {
         "base": _kinds(-1.5),
         "wish": U(1.5, 3.5), "affinity": U(0.6, 1.4), "motivation": U(0.5, 1.1),
@@ -93,13 +86,7 @@ RANGES: dict = {
 def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
     k = x.kind
-    hist = ladder(p["history_levels"], x.history)
-    wish = ladder(p["wish_levels"], x.wish)
-    skill = x.skill - p["skill_centre"]
-    months = months_log(x.months, p["months_centre"])
-    exp = np.minimum(x.experience, p["experience_cap"])
-    bar = x.barriers.astype(float)
-    b_idx = {b: i for i, b in enumerate(BARRIERS)}
+    hist, wish, skill, months, exp = scaled(x, p)
     commute10 = (x.commute - 30.0) / 10.0
 
     d = p["decline"]
@@ -111,7 +98,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
         + d["months_log"] * months
     )
     n = p["no_show"]
-    u_no_show = (by_kind(n["base"], k) + barrier_sum(n["barriers"], bar)
+    u_no_show = (by_kind(n["base"], k) + barrier_sum(n["barriers"], x.barriers)
                  + n["commute_per_10_minutes"] * commute10 - n["motivation"] * x.motivation)
     r = p["reject"]
     level = np.array([EDUCATION_YEARS[e] for e in EDUCATIONS])[x.education]
@@ -119,10 +106,10 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
                 - r["skill"] * skill - r["history"] * hist - r["wish"] * wish
                 - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
                 - r["education_level"] * level
-                + r["criminal_record_trusted"] * bar[:, b_idx["criminal_record"]] * x.trusted_family
+                + r["criminal_record_trusted"] * barrier(x, "criminal_record") * x.trusted_family
                 + r["age_per_10_years"] * (x.age - 45.0) / 10.0)
     o = p["dropout"]
-    u_dropout = (by_kind(o["base"], k) + barrier_sum(o["barriers"], bar)
+    u_dropout = (by_kind(o["base"], k) + barrier_sum(o["barriers"], x.barriers)
                  + o["aktivitetsparat"] * x.aktivitetsparat + o["hours_over"] * over_hours
                  + o["danish_gap"] * x.danish_gap - o["motivation"] * x.motivation - o["affinity"] * x.affinity
                  - o["skill"] * skill - o["wish"] * wish + o["months_log"] * months - o["experience"] * exp)

@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import PairInputs, barrier_sum, by_kind, chain, ladder, months_log, sigmoid
-from matcher.simulate.truths.spec import Logit, TruthFamily, U
+from matcher.simulate.outcomes import PairInputs, barrier, barrier_sum, by_kind, chain, scaled, sigmoid
+from matcher.simulate.truths.spec import SHARED_RANGES, Logit, TruthFamily, U
 
 SPREAD = 0.35
 
@@ -41,14 +41,9 @@ def _kinds(*values: float) -> dict[str, float]:
 
 
 # Kinds in contract order: placement, wage subsidy, small job, ordinary, flex, course, education.
+# The steps' central values; the shared definitions (commute model, ladders, centres) are
+# spec.SHARED_RANGES, with the commute model at 17 km/h + 8 minutes in the middle of its range.
 CENTRAL: dict = {
-    "commute": {"speed_kmh": 17.0, "overhead_minutes": 8.0, "default_limit_minutes": 60.0},
-    "default_max_hours": 37.0,
-    "no_occupation_skill": 0.3,
-    "skill_centre": 0.3,
-    "months_centre": 36.0,
-    "history_levels": [0.0, 0.3, 0.6, 0.9],  # none, same family (ISCO 2), same unit group (ISCO 4), same occupation
-    "wish_levels": [0.0, 0.3, 0.7, 1.2],
     "decline": {
         "base": _kinds(-1.3, -1.6, -1.5, -1.9, -1.9, -1.6, -1.6),
         "wish": 3.0, "affinity": 1.0, "commute_minutes": 0.03, "over_limit_minutes": 0.10,
@@ -92,22 +87,16 @@ CENTRAL: dict = {
         "skill": 1.0, "inclusiveness": 0.5, "motivation": 0.4, "months_log": 0.25, "experience": 0.3,
         "history": 0.3, "danish_gap": 0.4, "aktivitetsparat": 0.8,
     },
-    "experience_cap": 3,
 }
-# Not drawn: definitions (defaults for missing values, centres, ladders, caps) and intercepts.
-FIXED = {"default_limit_minutes", "default_max_hours", "no_occupation_skill", "skill_centre", "months_centre",
-         "history_levels", "wish_levels", "experience_cap", "base"}
-OWN_RANGES = {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0)}
 
 
 def _spread(node: dict) -> dict:
-    """Every slope a range of +-SPREAD around its central value (zeros stay zero)."""
+    """Every slope a range of +-SPREAD around its central value (zeros stay zero, intercepts
+    are calibrated)."""
     out = {}
     for k, v in node.items():
-        if k in FIXED:
+        if k == "base":
             out[k] = v
-        elif k in OWN_RANGES:
-            out[k] = OWN_RANGES[k]
         elif isinstance(v, dict):
             out[k] = _spread(v)
         elif v == 0:
@@ -121,13 +110,7 @@ def _spread(node: dict) -> dict:
 def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
     k = x.kind
-    hist = ladder(p["history_levels"], x.history)
-    wish = ladder(p["wish_levels"], x.wish)
-    skill = x.skill - p["skill_centre"]
-    months = months_log(x.months, p["months_centre"])
-    exp = np.minimum(x.experience, p["experience_cap"])
-    bar = x.barriers.astype(float)
-    b_idx = {b: i for i, b in enumerate(BARRIERS)}
+    hist, wish, skill, months, exp = scaled(x, p)
 
     d = p["decline"]
     decline = sigmoid(
@@ -138,7 +121,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     )
     n = p["no_show"]
     no_show = sigmoid(
-        by_kind(n["base"], k) + barrier_sum(n["barriers"], bar) + n["over_limit_minutes"] * x.over_limit
+        by_kind(n["base"], k) + barrier_sum(n["barriers"], x.barriers) + n["over_limit_minutes"] * x.over_limit
         - n["motivation"] * x.motivation
     )
     r = p["reject"]
@@ -149,15 +132,15 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
         + r["danish_gap_2_employer"] * x.employer * (x.danish_gap >= 2)
         - r["skill"] * skill - r["history"] * hist - r["wish"] * wish
         - x.employer * (r["inclusiveness"] * x.inclusiveness + r["social_agreement"] * x.social_agreement)
-        + edu_effect + r["criminal_record_trusted"] * (bar[:, b_idx["criminal_record"]] * x.trusted_family)
+        + edu_effect + r["criminal_record_trusted"] * (barrier(x, "criminal_record") * x.trusted_family)
         + r["education_age_per_year_over_40"] * is_education * np.maximum(x.age - 40, 0)
     )
     o = p["dropout"]
     bk = np.array([[o["barrier_kind"][b][kind] for kind in KINDS] for b in BARRIERS])  # barriers x kinds
-    barrier_kind = (bar * bk[:, k].T).sum(axis=1)
+    barrier_kind = (x.barriers * bk[:, k].T).sum(axis=1)
     dropout = sigmoid(
         by_kind(o["base"], k) + barrier_kind + by_kind(o["aktivitetsparat"], k) * x.aktivitetsparat
-        + o["physical_barrier_physical_family"] * bar[:, b_idx["physical_health"]] * x.physical_family
+        + o["physical_barrier_physical_family"] * barrier(x, "physical_health") * x.physical_family
         + o["danish_gap"] * x.danish_gap + o["hours_over"] * x.hours_over + o["over_limit_minutes"] * x.over_limit
         - o["motivation"] * x.motivation - o["affinity"] * x.affinity - o["skill"] * skill - o["wish"] * wish
         + o["months_log"] * months - o["experience"] * exp
@@ -178,7 +161,7 @@ CHAIN = (Logit("decline", "declined", ()), Logit("no_show", "no_show", ("decline
 
 FAMILY = TruthFamily(
     name="funnel",
-    ranges=_spread(CENTRAL),
+    ranges={**SHARED_RANGES, **_spread(CENTRAL)},
     probabilities=probabilities,
     intercepts=CHAIN,
     doc=__doc__,

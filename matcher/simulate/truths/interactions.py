@@ -41,9 +41,9 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.contract import BARRIERS, EDUCATIONS, KINDS
-from matcher.simulate.outcomes import PairInputs, barrier_sum, by_kind, chain, ladder, months_log, sigmoid
+from matcher.simulate.outcomes import PairInputs, barrier, barrier_sum, by_kind, chain, scaled, sigmoid
 from matcher.simulate.truths.funnel import CHAIN
-from matcher.simulate.truths.spec import TruthFamily, U
+from matcher.simulate.truths.spec import SHARED_RANGES, TruthFamily, U
 
 EDUCATION_YEARS = dict(zip(EDUCATIONS, (0.0, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 1.5)))
 GATE_STEEPNESS = 4.0  # per Danish level: the gate goes from 12 % to 88 % within one level
@@ -58,14 +58,7 @@ def _per_kind(**ranges: U) -> dict[str, U]:
 
 
 RANGES: dict = {
-    "commute": {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0), "default_limit_minutes": 60.0},
-    "default_max_hours": 37.0,
-    "no_occupation_skill": 0.3,
-    "skill_centre": 0.3,
-    "months_centre": 36.0,
-    "history_levels": [0.0, 0.3, 0.6, 0.9],
-    "wish_levels": [0.0, 0.3, 0.7, 1.2],
-    "experience_cap": 3,
+    **SHARED_RANGES,
     "match": {
         "skill": U(1.5, 3.0), "danish_threshold": U(1.5, 2.8), "gate_floor": U(0.0, 0.25),
         "history": U(0.5, 1.2), "affinity": U(0.4, 0.8), "inclusiveness": U(0.3, 0.7), "taste": U(0.15, 0.35),
@@ -126,18 +119,16 @@ def match_quality(x: PairInputs, p: dict) -> np.ndarray:
     m = p["match"]
     gate = m["gate_floor"] + (1 - m["gate_floor"]) * sigmoid(GATE_STEEPNESS * (x.danish - m["danish_threshold"]))
     taste = (x.taste * citizen_traits(x)).sum(axis=1)
-    return (m["skill"] * (x.skill - p["skill_centre"]) * gate + m["history"] * ladder(p["history_levels"], x.history)
+    s = scaled(x, p)
+    return (m["skill"] * s.skill * gate + m["history"] * s.history
             + m["affinity"] * x.affinity + x.employer * (m["inclusiveness"] * x.inclusiveness + m["taste"] * taste))
 
 
 def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     """Probabilities of the six outcomes (columns in OUTCOME_COLUMNS order), rows sum to 1."""
     k = x.kind
-    wish = ladder(p["wish_levels"], x.wish)
-    months = months_log(x.months, p["months_centre"])
-    exp = np.minimum(x.experience, p["experience_cap"])
-    bar = x.barriers.astype(float)
-    b = {name: bar[:, i] for i, name in enumerate(BARRIERS)}
+    _, wish, _, months, exp = scaled(x, p)
+    b = {name: barrier(x, name) for name in BARRIERS}
     match = match_quality(x, p)
 
     d = p["decline"]
@@ -152,7 +143,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     )
     n = p["no_show"]
     no_show = sigmoid(
-        by_kind(n["base"], k) + barrier_sum(n["barriers"], bar)
+        by_kind(n["base"], k) + barrier_sum(n["barriers"], x.barriers)
         + n["mental_health_per_10_minutes"] * b["mental_health"] * x.commute / 10.0 - n["motivation"] * x.motivation
     )
     r = p["reject"]
@@ -167,7 +158,7 @@ def probabilities(x: PairInputs, p: dict) -> np.ndarray:
     health = np.maximum(b["mental_health"], b["physical_health"])
     dropout = sigmoid(
         by_kind(o["base"], k) - o["match"] * match - o["motivation"] * x.motivation - o["experience"] * exp
-        + o["aktivitetsparat"] * x.aktivitetsparat + barrier_sum(o["barriers"], bar)
+        + o["aktivitetsparat"] * x.aktivitetsparat + barrier_sum(o["barriers"], x.barriers)
         + o["strain_per_10_hours_over_25"] * health * np.maximum(x.hours - 25.0, 0.0) / 10.0
         + o["physical_age_per_10_years"] * x.physical_family * np.maximum(x.age - o["physical_age_threshold"], 0.0) / 10.0
         + by_kind(o["months_log"], k) * months

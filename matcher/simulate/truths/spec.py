@@ -24,6 +24,20 @@ class U(NamedTuple):
     high: float
 
 
+# What every family defines alike: the truth's own commute model (drawn), defaults for missing
+# limits, the ladders and centres of ``outcomes.scaled``, the experience cap.
+SHARED_RANGES: dict = {
+    "commute": {"speed_kmh": U(14.0, 20.0), "overhead_minutes": U(5.0, 12.0), "default_limit_minutes": 60.0},
+    "default_max_hours": 37.0,
+    "no_occupation_skill": 0.3,
+    "skill_centre": 0.3,
+    "months_centre": 36.0,
+    "history_levels": [0.0, 0.3, 0.6, 0.9],  # none, same family (ISCO 2), same unit group (ISCO 4), same occupation
+    "wish_levels": [0.0, 0.3, 0.7, 1.2],
+    "experience_cap": 3,
+}
+
+
 class Logit(NamedTuple):
     """Intercepts of a conditional step: ``outcome`` among the pairs not yet ended by ``earlier``."""
 
