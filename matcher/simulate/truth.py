@@ -3,9 +3,9 @@
 Built from the public tables plus ``_truth/`` (model.json, citizen_latent.parquet,
 employer_latent.parquet, affinity.parquet); ``model.json: truth_family`` names the formula
 (:mod:`matcher.simulate.truths`; a world written before families existed is a funnel) and
-``params`` its coefficients as the world drew and calibrated them. Everything per pair is a gather from small
-precomputed matrices (citizen x occupation), so millions of pairs take seconds; pairs are
-evaluated in chunks to bound memory.
+``params`` its coefficients as the world drew and calibrated them. Everything per pair is a
+gather from small precomputed matrices (citizen x occupation), so millions of pairs take
+seconds; pairs are evaluated in chunks to bound memory.
 """
 from __future__ import annotations
 
