@@ -8,10 +8,16 @@ known before T, and tested two ways:
 * against the simulator's truth (a simulated world's ``_truth/``): for a seeded sample of citizens
   active at T, every opportunity open at T with free capacity and not yet proposed to them; each
   model's top k is worth the truth's expected successes, divided by the best possible top k's
-  (oracle ratio@k); coverage@10 is the share of sampled citizens with at least
-  ``min_feasible_suggestions`` feasible opportunities in the model's top 10.
+  (oracle ratio@k, by the model's bare score); ``served_oracle@10`` is the same for the list the
+  service actually shows (``matcher.ranking``: no near-duplicates, diversity where scores are
+  close) and ``hard_rules_oracle@10`` for that list with every stated limit switched on as a hard
+  rule; coverage@10 is the share of sampled citizens with at least ``min_feasible_suggestions``
+  feasible opportunities in the served top 10. Two trade-off tables go with the configured
+  LightGBM ranker: expected successes and declines per citizen for each wish weight of the
+  expected-surplus index, and the oracle ratio and kind mix for each diversity penalty.
 
-Everything the models see is the world as known at T.
+Everything the models see is the world as known at T. ``run_families`` runs the whole evaluation
+on a fresh simulated world of every truth family and reports each and the worst case.
 """
 from __future__ import annotations
 
@@ -59,7 +65,7 @@ def data_fingerprint(world: World) -> str:
 
 
 def all_rankers() -> list[Ranker]:
-    """The LightGBM ranker first, then every peer, each with the settings' seeds."""
+    """The LightGBM ranker (configured structure) first, its other structures, then every peer."""
     from matcher.models.als import ALSRanker
     from matcher.models.baselines import (
         CaseworkerRuleRanker,
@@ -71,10 +77,12 @@ def all_rankers() -> list[Ranker]:
     from matcher.models.lgbm import LightGBMRanker
     from matcher.models.lightfm_peer import LightFMRanker
 
-    other = "lambdarank" if get_settings().ranker.structure == "chain" else "chain"
+    from matcher.models.lgbm import STRUCTURES
+
+    configured = get_settings().ranker.structure
     return [
         LightGBMRanker(),
-        LightGBMRanker(structure=other),
+        *(LightGBMRanker(structure=s) for s in STRUCTURES if s != configured),
         RandomRanker(),
         PopularityRanker(),
         CaseworkerRuleRanker(),
@@ -158,6 +166,9 @@ class EvaluationReport:
     report_path: Path | None = None
     plots: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Named trade-off tables of the configured LightGBM ranker (simulated worlds only).
+    tradeoffs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    truth_family: str | None = None
 
     def markdown(self) -> str:
         """The report as Markdown (what ``reports/evaluation.md`` holds)."""
@@ -166,7 +177,8 @@ class EvaluationReport:
             "",
             f"- split date T: **{self.split.isoformat()}** (train: proposed before T, outcomes known before T; "
             "test: proposed on/after T)",
-            f"- data fingerprint: `{self.fingerprint}`",
+            f"- data fingerprint: `{self.fingerprint}`"
+            + (f"; simulated truth family: **{self.truth_family}**" if self.truth_family else ""),
             "- seeds: " + ", ".join(f"{k}={v}" for k, v in self.seeds.items()),
             "- sizes: " + ", ".join(f"{k}={v:,}" for k, v in self.sizes.items()),
             f"- wall time of the run: {self.wall_seconds:.0f} s",
@@ -179,13 +191,17 @@ class EvaluationReport:
             + ", ".join(f"{k}={v}" for k, v in get_settings().gains.items())
             + "; relevant for MAP/recall: a success). Queries without a relevant referral are left out. "
             "Oracle ratio@k = expected successes (simulator's truth) of the model's top k over the best "
-            "possible top k, summed over the sampled citizens. citizen_ndcg@10: all of a citizen's logged test referrals "
+            "possible top k, summed over the sampled citizens; served_oracle@10: of the list the service shows "
+            "(no near-duplicates, diversity where scores are close); hard_rules_oracle@10: of that list with "
+            "every stated limit (licence, hours, commute, Danish) as a hard rule. citizen_ndcg@10: all of a citizen's logged test referrals "
             "ranked together (one query per citizen, as the training gate does). open_ndcg@10 / open_recall@10: each sampled test query's "
             "logged referral ranked among every opportunity suggestable on its date (others count as gain 0). "
             "Coverage@10 = share of sampled citizens with "
             f"at least {get_settings().min_feasible_suggestions} feasible opportunities in the model's top 10.",
             "",
         ]
+        for title, frame in self.tradeoffs.items():
+            lines += [f"## {title}", "", _markdown_table(frame), ""]
         if self.plots:
             lines += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in self.plots] + [""]
         if self.notes:
@@ -198,6 +214,8 @@ class EvaluationReport:
             f"split {self.split.isoformat()}, fingerprint {self.fingerprint}, {self.wall_seconds:.0f} s",
             self.table.round(3).to_string(),
         ]
+        for title, frame in self.tradeoffs.items():
+            text += [title, frame.round(3).to_string()]
         text += self.notes
         if self.report_path:
             text.append(f"report: {self.report_path}")
@@ -205,10 +223,10 @@ class EvaluationReport:
 
 
 def _markdown_table(table: pd.DataFrame) -> str:
-    cols = ["model"] + list(table.columns)
+    cols = [table.index.name or "model"] + list(table.columns)
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for name, row in table.iterrows():
-        cells = [name] + ["" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        cells = [f"{name:g}" if isinstance(name, float) else str(name)] + ["" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -274,13 +292,82 @@ def _logged_metrics(frame: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[
     }
 
 
-def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | None = None) -> EvaluationReport:
+class _TruthSet:
+    """The oracle candidates of a simulated world at T: pairs, features, truth and the list builder."""
+
+    def __init__(self, known: World, split: pd.Timestamp, truth_folder: Path, space) -> None:
+        from matcher.features.candidates import feasible, infeasibility
+        from matcher.service import dup_keys
+        from matcher.simulate.truth import Truth
+
+        ev = get_settings().evaluation
+        cand = truth_candidates(known, split, ev.truth_sample_citizens, ev.seed)
+        self.pairs = make_pairs(known, cand, space)
+        self.flags = infeasibility(self.pairs.features)
+        self.pairs.frame["feasible"] = feasible(self.pairs.features)
+        truth = Truth.load(truth_folder)
+        outcomes = truth.outcome_probabilities(cand[["citizen_id", "opportunity_id", "as_of"]])
+        self.probability = outcomes[list(get_settings().success_outcomes)].sum(axis=1).to_numpy()
+        self.declined = outcomes["declined"].to_numpy()
+        self.family = getattr(truth, "family", None)
+        opp = known.opportunities.set_index("opportunity_id", drop=False).reindex(cand["opportunity_id"].to_numpy())
+        self.kind = opp["kind"].to_numpy()
+        self.dup = dup_keys(opp).to_numpy()
+
+    def lists(self, pred, k: int = 10, **policy) -> pd.DataFrame:
+        """The served top ``k`` per sampled citizen (``matcher.ranking``) for a prediction."""
+        from matcher.ranking import policy_frame, rank_lists
+
+        has_chance = pred.chance is not None
+        frame = policy_frame(self.pairs.frame["citizen_id"], self.pairs.frame["opportunity_id"], pred, self.flags,
+                             self.kind, self.dup, policy.get("hard_rules"), policy.get("wish_weight"))
+        penalty = policy.get("kind_penalty") if has_chance else 0.0
+        return rank_lists(frame, k, kind_penalty=penalty)
+
+    def oracle_of(self, lists: pd.DataFrame, k: int = 10) -> float:
+        """Oracle ratio@k of given lists: the lists' expected successes over the best possible top k."""
+        listed = np.full(len(self.probability), -np.inf)
+        listed[lists["row"].to_numpy()] = -lists["rank"].to_numpy(dtype=float)
+        frame = self.pairs.frame[["citizen_id"]].assign(query_id=self.pairs.frame["citizen_id"], score=np.nan_to_num(listed, neginf=-1e9), probability=self.probability)
+        return metrics.oracle_ratio_at_k(frame, k, get_settings().evaluation.seed)
+
+    def per_citizen(self, lists: pd.DataFrame, values: np.ndarray) -> float:
+        """Mean over sampled citizens of the listed pairs' ``values`` summed (e.g. expected successes)."""
+        return float(values[lists["row"].to_numpy()].sum() / self.pairs.frame["citizen_id"].nunique())
+
+
+def _tradeoffs(truth: _TruthSet, pred) -> dict[str, pd.DataFrame]:
+    """Wish weight (expected surplus) and diversity penalty of the served list, each against the truth."""
+    s = get_settings()
+    wishes = []
+    for w in sorted({0.0, 0.5, 1.0, 2.0, s.ranking.wish_weight}):
+        lists = truth.lists(pred, wish_weight=w)
+        wishes.append({"wish_weight": w, "oracle_ratio@10": truth.oracle_of(lists),
+                       "expected_successes_per_citizen": truth.per_citizen(lists, truth.probability),
+                       "expected_declines_per_citizen": truth.per_citizen(lists, truth.declined)})
+    kinds = []
+    for penalty in sorted({0.0, 0.05, 0.1, 0.2, 0.5, s.ranking.kind_penalty}):
+        lists = truth.lists(pred, kind_penalty=penalty)
+        mix = lists.groupby(["citizen_id", "kind"]).size().groupby(level=0)
+        kinds.append({"kind_penalty": penalty, "oracle_ratio@10": truth.oracle_of(lists),
+                      "kinds_per_list": float(mix.size().mean()), "largest_kind_share": float((mix.max() / mix.sum()).mean())})
+    return {
+        "Trade-off: what the citizen wants (wish weight w in log P(success) + w·log P(yes))": pd.DataFrame(wishes).set_index("wish_weight"),
+        "Trade-off: diversity across kinds (penalty per earlier item of the same kind)": pd.DataFrame(kinds).set_index("kind_penalty"),
+    }
+
+
+def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | None = None, write: bool = True) -> EvaluationReport:
     """Train every ranker before the split date, test each on the same data, write the report.
 
     ``as_of``: the split date T (default: at the settings' fraction of the referral history).
     ``truth_dir``: a simulated world folder with ``_truth/`` (default: the settings' world_dir if
-    it has one); without one, only the logged metrics are reported.
+    it has one); without one, only the logged metrics are reported. ``write``: write
+    ``reports/evaluation.md`` and its plots (``run_families`` writes its own report instead).
     """
+    from matcher.features.build import FeatureSpace
+    from matcher.models.base import predict
+
     started = time.perf_counter()
     settings = get_settings()
     ev = settings.evaluation
@@ -297,26 +384,16 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
             f"evaluation: split {split.date()} leaves {len(train_frame)} training and {len(test_frame)} test "
             "referrals with outcomes; choose a date inside the referral history"
         )
-    from matcher.features.build import FeatureSpace
-
     space = FeatureSpace.of(known)
     train = make_pairs(known, train_frame, space)
     test = make_pairs(known, test_frame, space)
     open_set = make_pairs(known, open_set_pairs(known, test_frame, ev.open_set_queries, ev.seed), space)
-
     truth_folder = _truth_dir(truth_dir)
-    truth_pairs, probability = None, None
-    if truth_folder is not None:
-        from matcher.features.candidates import feasible
-        from matcher.simulate.truth import Truth
+    truth = _TruthSet(known, split, truth_folder, space) if truth_folder is not None else None
 
-        cand = truth_candidates(known, split, ev.truth_sample_citizens, ev.seed)
-        truth_pairs = make_pairs(known, cand, space)
-        truth_pairs.frame["feasible"] = feasible(truth_pairs.features)
-        probability = Truth.load(truth_folder).success_probability(cand[["citizen_id", "opportunity_id", "as_of"]])
-
-    rows, curves = {}, {}
+    rows, curves, tradeoffs = {}, {}, {}
     ks = range(1, ev.curve_max_k + 1)
+    every_rule = ["licence", "hours", "commute", "danish"]
     for ranker in all_rankers():
         t0 = time.perf_counter()
         ranker.fit(train)
@@ -325,16 +402,20 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
         scored_open = open_set.frame.assign(score=ranker.score(open_set))
         row["open_ndcg@10"] = metrics.ndcg_at_k(scored_open, 10, ev.seed)
         row["open_recall@10"] = metrics.recall_at_k(scored_open, 10, success_gain(), ev.seed)
-        if truth_pairs is not None:
-            scored = truth_pairs.frame.assign(score=ranker.score(truth_pairs), probability=probability)
+        if truth is not None:
+            pred = predict(ranker, truth.pairs)
+            scored = truth.pairs.frame.assign(score=pred.score, probability=truth.probability)
             curve = metrics.oracle_ratio_curve(scored, ks, ev.seed)
             curves[ranker.name] = curve
             row["oracle_ratio@5"] = curve.loc[5]
             row["oracle_ratio@10"] = curve.loc[10]
-            top = scored[metrics.rank_within(scored["query_id"], scored["score"].to_numpy(), ev.seed) <= 10]
-            row["coverage@10"] = metrics.coverage(
-                top[top["feasible"]], truth_pairs.frame["citizen_id"], settings.min_feasible_suggestions
-            )
+            served = truth.lists(pred)
+            row["served_oracle@10"] = truth.oracle_of(served)
+            row["hard_rules_oracle@10"] = truth.oracle_of(truth.lists(pred, hard_rules=every_rule))
+            top = truth.pairs.frame.iloc[served["row"].to_numpy()]
+            row["coverage@10"] = metrics.coverage(top[top["feasible"]], truth.pairs.frame["citizen_id"], settings.min_feasible_suggestions)
+            if ranker.name == "lightgbm" and pred.chance is not None:
+                tradeoffs = _tradeoffs(truth, pred)
         row["fit_s"] = fit_s
         rows[ranker.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
@@ -355,12 +436,11 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
             f"only {sizes['test_queries_with_2plus_referrals']:,} of {sizes['test_queries']:,} test queries hold two or more "
             "logged referrals: the logged NDCG/MAP/recall barely tell models apart; read citizen_ndcg@10, open_ndcg@10 and open_recall@10"
         )
-    if truth_pairs is not None:
-        sizes["truth_citizens"] = int(truth_pairs.frame["citizen_id"].nunique())
-        sizes["truth_pairs"] = len(truth_pairs)
-        ceiling = metrics.coverage(
-            truth_pairs.frame[truth_pairs.frame["feasible"]], truth_pairs.frame["citizen_id"], settings.min_feasible_suggestions
-        )
+    if truth is not None:
+        frame = truth.pairs.frame
+        sizes["truth_citizens"] = int(frame["citizen_id"].nunique())
+        sizes["truth_pairs"] = len(frame)
+        ceiling = metrics.coverage(frame[frame["feasible"]], frame["citizen_id"], settings.min_feasible_suggestions)
         notes.append(f"coverage ceiling (citizens with ≥{settings.min_feasible_suggestions} feasible candidates at all): {ceiling:.3f}")
     else:
         notes.append("no _truth/ folder: oracle ratio and coverage need a simulated world")
@@ -373,11 +453,15 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
         seeds={"evaluation": ev.seed, "peers": settings.peers.seed, "tie_break": ev.seed},
         wall_seconds=0.0,
         notes=notes,
+        tradeoffs=tradeoffs,
+        truth_family=None if truth is None else truth.family,
     )
-    out_dir = Path(settings.reports_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report.plots = _plot(table, report.curves, out_dir)
+    if write:
+        out_dir = Path(settings.reports_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        report.plots = _plot(table, report.curves, out_dir)
+        report.report_path = out_dir / "evaluation.md"
     report.wall_seconds = time.perf_counter() - started
-    report.report_path = out_dir / "evaluation.md"
-    report.report_path.write_text(report.markdown(), encoding="utf-8")
+    if write:
+        report.report_path.write_text(report.markdown(), encoding="utf-8")
     return report

@@ -5,12 +5,16 @@ import pandas as pd
 
 
 def feature_importance(ranker, top: int = 20) -> pd.Series | None:
-    """Share of the total split gain per feature, largest first (None for a ranker without trees)."""
-    booster = getattr(ranker, "booster", None)
-    if booster is None:
+    """Each feature's share of the ranker's importance, largest first (None when it has none).
+
+    LightGBM: total split gain of the success model; logistic regression: absolute standardised
+    coefficient.
+    """
+    importance = getattr(ranker, "feature_importance", None)
+    if importance is None:
         return None
-    gain = pd.Series(booster.feature_importance(importance_type="gain"), index=list(ranker.features), dtype=float)
-    total = gain.sum()
+    values = importance().astype(float)
+    total = values.sum()
     if total <= 0:
         return None
-    return (gain / total).sort_values(ascending=False).head(top).rename("gain_share")
+    return (values / total).sort_values(ascending=False).head(top).rename("gain_share")

@@ -21,7 +21,7 @@ TOPICS: dict[str, list[str]] = {
     "commute": ["commute_minutes", "commute_ratio", "commute_over_limit", "commute_minutes_over"],
     "wish": ["wish_similarity", "wish_isco_distance", "has_wishes", "wish_same_occupation"],
     "history": ["history_similarity", "history_isco_distance", "has_history", "history_same_occupation"],
-    "skills": ["skill_overlap", "skill_coverage", "skill_jaccard", "citizen_skill_count"],
+    "skills": ["skill_overlap", "skill_coverage", "skill_jaccard", "citizen_skill_count", "course_teaches_known"],
     "danish": ["danish_level", "danish_gap", "danish_short", "danish_short_x_job", "danish_short_x_education"],
     "hours": ["opp_hours", "citizen_max_hours", "hours_over", "hours_ratio"],
     "licence": ["licence_required", "licence_missing"],

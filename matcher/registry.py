@@ -9,7 +9,6 @@ even after several promotions.
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +16,8 @@ import pandas as pd
 from matcher.settings import get_settings
 
 HISTORY_TAG = "champion_history"
+# The served model's folder in a run's artifacts (a saved ranker: model files + metadata.json).
 ARTIFACT_PATH = "model"
-ARTIFACT_FILE = "ranker.pkl"
 EXPERIMENT = "matcher-ranker"
 
 # No progress bars or telemetry in a command-line tool or a test log.
@@ -122,13 +121,13 @@ def rollback() -> str:
 
 
 def load_version(version: str | int):
-    """The ranker object stored with a registered version."""
+    """The ranker stored with a registered version (read from its saved folder, no pickle)."""
     import mlflow
 
+    from matcher.models.artifact import load_ranker
+
     mv = client().get_model_version(_model_name(), str(version))
-    path = mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/{ARTIFACT_FILE}")
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    return load_ranker(mlflow.artifacts.download_artifacts(artifact_uri=mv.source))
 
 
 def load_champion():

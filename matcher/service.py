@@ -6,10 +6,15 @@ Rules (documented here once):
   last ``open_from`` (a nightly export's "today").
 - Suggestable: open on ``as_of`` with free capacity, never proposed to that citizen on or before
   ``as_of`` (``matcher.features.candidates``).
-- Infeasible suggestions (licence missing, too many hours, beyond the commute limit, Danish two
-  levels short) are ranked after every feasible one and carry ``feasible=False`` and the reason;
-  the caller's ``kinds``, ``max_commute`` and ``max_hours`` are hard filters.
-- Every feature is computed as of ``as_of``; later referrals and outcomes are never used.
+- The order is the ranking policy's (``matcher.ranking``): the model's score, no near-duplicates,
+  diversity where scores are close. Stated limits (licence missing, too many hours, beyond the
+  commute limit, Danish two levels short) are flags with reasons (``feasible=False``), not a
+  re-sort, unless a municipality switches a hard rule on in settings. The caller's ``kinds``,
+  ``max_commute`` and ``max_hours`` are hard filters.
+- Features are computed with the ranker's own frozen feature config, as of ``as_of``; later
+  referrals and outcomes are never used.
+- What the service uses of a ranker beyond ``score`` is declared in ``matcher.models.base``
+  (``Predicts``, ``Explains``): any registered ranker can serve.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from matcher.features.build import FeatureSpace, build_features
 from matcher.features.candidates import INFEASIBILITY, candidate_pairs, infeasibility, suggestable
 from matcher.features.commute import commute_limit
 from matcher.features.skills import shared_skills
+from matcher.models.base import Explains, Prediction, predict
+from matcher.ranking import policy_frame, rank_lists
 from matcher.reasons import explain, topic_contributions
 from matcher.settings import get_settings
 from matcher.world import World
@@ -57,6 +64,10 @@ class Suggestion:
     reasons_en: list[str] = field(default_factory=list)
     # Estimated chance of success (completed or hired), when the model gives one.
     chance: float | None = None
+    # Estimated chance the citizen says yes (does not decline): what they want.
+    acceptance: float | None = None
+    # The stated limits this suggestion breaks (keys of INFEASIBILITY); empty when feasible.
+    flags: list[str] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -86,6 +97,12 @@ def latest_date(world: World) -> pd.Timestamp:
     return pd.Timestamp(max(dates)).normalize()
 
 
+def dup_keys(opportunities: pd.DataFrame) -> pd.Series:
+    """What makes two openings the same suggestion to a caseworker: title and place, any case."""
+    place = opportunities["employer_id"].fillna(opportunities["provider"]).fillna("")
+    return opportunities["title"].fillna("").str.strip().str.casefold() + "\x1f" + place.astype(str)
+
+
 class Matcher:
     """Recommendations from one world and one fitted ranker, with per-world precomputations cached."""
 
@@ -95,9 +112,11 @@ class Matcher:
         self.world = world
         self.ranker = ranker
         self.engine = engine
-        self.space = FeatureSpace.of(world)
+        # The ranker's own feature settings (frozen at fit), so today's settings cannot change its scores.
+        self.space = FeatureSpace.of(world, getattr(ranker, "feature_config", None))
         self._open: dict[pd.Timestamp, pd.DataFrame] = {}
         self._taxonomy = self.space.taxonomy
+        self._dup = dup_keys(self.space.opportunities)
 
     @classmethod
     def load(cls, engine: Engine) -> "Matcher":
@@ -121,23 +140,26 @@ class Matcher:
             self._open[as_of] = suggestable(self.world, as_of)
         return self._open[as_of]
 
-    def _score(self, pairs: pd.DataFrame, details: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def _predict(self, pairs: pd.DataFrame, details: dict | None = None) -> tuple[pd.DataFrame, Prediction, pd.DataFrame]:
+        """Features, the ranker's prediction and the stated-limit flags of ``pairs``."""
         features = build_features(self.world, pairs, space=self.space, details=details)
-        scores = np.asarray(self.ranker.score(features), dtype=float)
-        ok = ~infeasibility(features).any(axis=1).to_numpy()
-        return features, scores, ok
+        return features, predict(self.ranker, features), infeasibility(features)
 
-    def _suggestions(self, pairs: pd.DataFrame, features: pd.DataFrame, scores: np.ndarray, ok: np.ndarray, details: dict, k: int) -> list:
-        # Feasible first, then by score; a stable sort keeps the order reproducible on ties.
-        order = np.lexsort((-scores, ~ok))[:k]
-        chance_of = getattr(self.ranker, "chance", None)
-        chances = chance_of(scores) if chance_of else None
+    def _ranked(self, pairs: pd.DataFrame, pred: Prediction, flags: pd.DataFrame, k: int, group: str = "citizen_id") -> pd.DataFrame:
+        """The policy's top ``k`` per ``group`` (``matcher.ranking``), with each row's position in ``pairs``."""
+        opp = pairs["opportunity_id"].to_numpy()
+        if group == "citizen_id":
+            frame = policy_frame(pairs["citizen_id"], opp, pred, flags, self.space.opportunities["kind"].reindex(opp), self._dup.reindex(opp))
+            return rank_lists(frame, k, group)
+        return rank_lists(policy_frame(pairs["citizen_id"], opp, pred, flags), k, group, kind_penalty=0.0, dedupe=False)
+
+    def _suggestions(self, pairs: pd.DataFrame, features: pd.DataFrame, pred: Prediction, flags: pd.DataFrame,
+                     details: dict, ranked: pd.DataFrame) -> list:
+        order = ranked["row"].to_numpy()
         if len(order) == 0:
             return []
         top = features.iloc[order]
-        contributions = getattr(self.ranker, "contributions", None)
-        topics = topic_contributions(contributions(top), list(self.ranker.features)) if contributions else None
-        blocked = infeasibility(top)
+        topics = topic_contributions(self.ranker.contributions(top), list(self.ranker.features)) if isinstance(self.ranker, Explains) else None
         out = []
         opps = self.space.opportunities
         cits = self.space.citizens
@@ -147,7 +169,7 @@ class Matcher:
             values = features.iloc[i]
             context = {
                 "kind": opp["kind"],
-                "commute_limit": float(commute_limit([cits.loc[row["citizen_id"], "max_commute_minutes"]])[0]),
+                "commute_limit": float(commute_limit([cits.loc[row["citizen_id"], "max_commute_minutes"]], self.space.config)[0]),
                 "wish_label": self._taxonomy.label(details["wish_uri"][i]),
                 "history_label": self._taxonomy.label(details["history_uri"][i]),
                 "shared_skills": shared_skills(details["space"].skills, details["citizen_skills"], int(details["key_rows"][i]), int(details["opp_rows"][i])),
@@ -156,10 +178,10 @@ class Matcher:
                 da, en = explain(values, topics.iloc[rank - 1], context)
             else:
                 da, en = [], []
-            why = [INFEASIBILITY[name] for name, hit in blocked.iloc[rank - 1].items() if hit]
-            if why:
-                da = ["ikke muligt nu: " + ", ".join(d for d, _ in why)] + da
-                en = ["not feasible now: " + ", ".join(e for _, e in why)] + en
+            hit = [name for name, on in flags.iloc[i].items() if on]
+            if hit:
+                da = ["ikke muligt nu: " + ", ".join(INFEASIBILITY[n][0] for n in hit)] + da
+                en = ["not feasible now: " + ", ".join(INFEASIBILITY[n][1] for n in hit)] + en
             employer = opp["employer_name"] if isinstance(opp["employer_name"], str) else (opp["provider"] or "")
             out.append(
                 Suggestion(
@@ -169,12 +191,14 @@ class Matcher:
                     title=opp["title"],
                     employer=employer,
                     occupation=self._taxonomy.label(opp["occupation_uri"]),
-                    score=float(scores[i]),
-                    chance=None if chances is None else float(chances[i]),
+                    score=float(pred.score[i]),
+                    chance=None if pred.chance is None else float(pred.chance[i]),
+                    acceptance=None if pred.acceptance is None else float(pred.acceptance[i]),
                     commute_minutes=float(values["commute_minutes"]),
                     lat=float(opp["lat"]),
                     lon=float(opp["lon"]),
-                    feasible=bool(ok[i]),
+                    feasible=not hit,
+                    flags=hit,
                     rank=rank,
                     reasons_da=da,
                     reasons_en=en,
@@ -193,7 +217,7 @@ class Matcher:
         max_commute: float | None = None,
         max_hours: float | None = None,
     ) -> list[Suggestion]:
-        """The top ``k`` suggestable opportunities for one citizen, feasible first, with reasons."""
+        """The top ``k`` suggestable opportunities for one citizen, in the ranking policy's order, with reasons."""
         if citizen_id not in self.space.citizens.index:
             raise KeyError(f"unknown citizen_id {citizen_id!r}")
         if kinds is not None:
@@ -208,17 +232,20 @@ class Matcher:
         if pairs.empty:
             return []
         details: dict = {}
-        features, scores, ok = self._score(pairs, details)
+        features, pred, flags = self._predict(pairs, details)
         keep = np.ones(len(pairs), dtype=bool)
         if max_commute is not None:
             keep &= features["commute_minutes"].to_numpy() <= max_commute
         if max_hours is not None:
             keep &= features["opp_hours"].to_numpy() <= max_hours
         if not keep.all():
+            # The caller's filters are hard: rank among what is left.
             idx = np.flatnonzero(keep)
-            pairs, features, scores, ok = pairs.iloc[idx].reset_index(drop=True), features.iloc[idx].reset_index(drop=True), scores[idx], ok[idx]
+            pairs, features, flags = pairs.iloc[idx].reset_index(drop=True), features.iloc[idx].reset_index(drop=True), flags.iloc[idx].reset_index(drop=True)
+            pred = Prediction(*(None if v is None else np.asarray(v)[idx] for v in (pred.score, pred.chance, pred.acceptance)))
             details = {**details, **{key: np.asarray(details[key])[idx] for key in ("wish_uri", "history_uri", "key_rows", "opp_rows")}}
-        return self._suggestions(pairs, features, scores, ok, details, k)
+        ranked = self._ranked(pairs, pred, flags, k)
+        return self._suggestions(pairs, features, pred, flags, details, ranked)
 
     def candidates(self, opportunity_id: str, k: int = 10, as_of: date | pd.Timestamp | None = None) -> list[Suggestion]:
         """The top ``k`` citizens for one opportunity: active on ``as_of`` and consenting to candidate search."""
@@ -231,8 +258,30 @@ class Matcher:
         if pairs.empty:
             return []
         details: dict = {}
-        features, scores, ok = self._score(pairs, details)
-        return self._suggestions(pairs, features, scores, ok, details, k)
+        features, pred, flags = self._predict(pairs, details)
+        return self._suggestions(pairs, features, pred, flags, details, self._ranked(pairs, pred, flags, k, group="opportunity_id"))
+
+    def _batch(self, as_of, shard):
+        day = self._date(as_of)
+        citizens = self.world.active_citizens(day)["citizen_id"]
+        if shard is not None:
+            i, n = shard
+            citizens = citizens[pd.util.hash_pandas_object(citizens, index=False).to_numpy() % n == i]
+        return day, citizens.to_numpy(), self._open_on(day)["opportunity_id"].to_numpy()
+
+    def score_all(self, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None):
+        """Every suggestable pair of every active citizen, chunk by chunk: frames with
+        ``citizen_id, opportunity_id, score, chance, acceptance, index, breach`` and the flags."""
+        day, citizens, opps = self._batch(as_of, shard)
+        if len(citizens) == 0 or len(opps) == 0:
+            return
+        per_chunk = max(1, PAIRS_PER_CHUNK // len(opps))
+        for start in range(0, len(citizens), per_chunk):
+            pairs = candidate_pairs(self.world, citizens[start : start + per_chunk], opps, day)
+            if pairs.empty:
+                continue
+            _, pred, flags = self._predict(pairs)
+            yield pairs, pred, flags
 
     def recommend_all(
         self, k: int = 10, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None
@@ -240,29 +289,8 @@ class Matcher:
         """Top ``k`` for every citizen active on ``as_of``: ``citizen_id, rank, opportunity_id, score``.
 
         ``shard=(i, n)`` keeps the citizens whose stable id hash falls in part ``i`` of ``n``, so that
-        ``n`` workers of a distributed engine (a job array, Spark, Ray) can split the batch.
+        ``n`` workers of a distributed engine can split the batch.
         """
-        day = self._date(as_of)
-        citizens = self.world.active_citizens(day)["citizen_id"]
-        if shard is not None:
-            i, n = shard
-            citizens = citizens[pd.util.hash_pandas_object(citizens, index=False).to_numpy() % n == i]
-        citizens = citizens.to_numpy()
-        opps = self._open_on(day)["opportunity_id"].to_numpy()
         columns = ["citizen_id", "rank", "opportunity_id", "score"]
-        if len(citizens) == 0 or len(opps) == 0:
-            return pd.DataFrame(columns=columns)
-        per_chunk = max(1, PAIRS_PER_CHUNK // len(opps))
-        parts = []
-        for start in range(0, len(citizens), per_chunk):
-            pairs = candidate_pairs(self.world, citizens[start : start + per_chunk], opps, day)
-            if pairs.empty:
-                continue
-            _, scores, ok = self._score(pairs)
-            ranked = pairs.assign(score=scores, _infeasible=~ok).sort_values(
-                ["citizen_id", "_infeasible", "score"], ascending=[True, True, False], kind="stable"
-            )
-            top = ranked.groupby("citizen_id", sort=False).head(k).copy()
-            top["rank"] = top.groupby("citizen_id", sort=False).cumcount() + 1
-            parts.append(top[columns])
+        parts = [self._ranked(pairs, pred, flags, k)[columns] for pairs, pred, flags in self.score_all(as_of, shard)]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

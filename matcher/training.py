@@ -1,16 +1,24 @@
-"""Retraining: fit the LightGBM ranker, log the run to MLflow, register it, and promote it only
-when it does at least as well as the champion on the same held-out window.
+"""Retraining: fit a challenger, gate it against the champion on the latest held-out window, refit
+the winner on everything up to ``as_of``, log both fits to MLflow and register the served one.
 
 The training window is every referral proposed before ``as_of`` with an outcome known before it.
-Its last ``evaluation.holdout_fraction`` (by proposal date, from the holdout start H) is held out:
-the model is fitted on what was known at H and measured (NDCG@10, one query per citizen) on the
-held-out referrals; the champion is re-scored on exactly those referrals. The registered model is
-the one that was measured, so the number in the registry belongs to the artifact next to it.
+Its last ``evaluation.holdout_fraction`` (by proposal date, from the holdout start H) is held out.
+
+1. **Gate fits.** The challenger is fitted on what was known at H. So is the champion's
+   specification (its structure, features, feature config and validated parameters, refitted on the
+   same pre-H referrals), so the two are compared fairly: neither has seen the held-out window.
+2. **The gate.** Both are measured on the held-out referrals (NDCG@10, one query per citizen); the
+   challenger is promoted when it reaches ``gate_tolerance`` × the champion's figure.
+3. **Refit.** A promoted challenger is refitted on the whole window up to ``as_of`` with its
+   validated parameters (no new search): the most recent referrals are the most relevant, and the
+   served model must not leave them to the gate alone. A challenger that is not promoted is
+   registered as fitted for the gate.
+
+One MLflow run holds both fits: ``gate_model/`` (what was measured) and ``model/`` (what is
+registered and served), each a saved ranker (LightGBM text models and ``metadata.json``).
 """
 from __future__ import annotations
 
-import json
-import pickle
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,9 +32,11 @@ from sqlalchemy.engine import Engine
 
 from matcher import metrics, registry
 from matcher.evaluate import data_fingerprint, labelled_pairs, make_pairs
-from matcher.models.base import Pairs, Ranker
+from matcher.models.base import Pairs, Persistent, Ranker
 from matcher.settings import get_settings
 from matcher.world import World
+
+GATE_ARTIFACT = "gate_model"
 
 
 @dataclass
@@ -46,18 +56,31 @@ class TrainResult:
     train_pairs: int
     holdout_pairs: int
     seconds: float
+    # The registered model's own window: up to train_end when refitted after promotion, else up to H.
+    served_train_end: date | None = None
+    served_pairs: int = 0
+
+    @property
+    def refitted(self) -> bool:
+        return self.served_train_end == self.train_end
 
     def describe(self) -> str:
         """A short text summary for the command line and the app."""
         decision = "promoted to champion" if self.promoted else "NOT promoted"
+        served = (
+            f"  served model refitted on all {self.served_pairs:,} referrals proposed {self.train_start} .. {self.train_end} (exclusive)"
+            if self.refitted
+            else f"  registered as fitted for the gate (up to {self.holdout_start})"
+        )
         return "\n".join(
             [
                 f"registered version {self.version} (run {self.run_id}): {decision}",
                 f"  reason: {self.reason}",
-                f"  fitted on {self.train_pairs:,} referrals proposed {self.train_start} .. {self.holdout_start} (exclusive), "
+                f"  gate fits on {self.train_pairs:,} referrals proposed {self.train_start} .. {self.holdout_start} (exclusive), "
                 f"held out {self.holdout_pairs:,} proposed {self.holdout_start} .. {self.train_end} (exclusive)",
                 f"  held-out NDCG@10: {self.holdout_ndcg10:.4f}"
-                + (f" vs champion v{self.champion_before}: {self.champion_ndcg10:.4f}" if self.champion_ndcg10 is not None else ""),
+                + (f" vs champion v{self.champion_before} refitted on the same window: {self.champion_ndcg10:.4f}" if self.champion_ndcg10 is not None else ""),
+                served,
                 f"  {self.seconds:.0f} s",
             ]
         )
@@ -71,42 +94,63 @@ def holdout_start(frame: pd.DataFrame, fraction: float) -> pd.Timestamp:
 def _ndcg10(pairs: Pairs, scores: np.ndarray, k: int = 10) -> float:
     """NDCG@k over the held-out referrals, one query per citizen.
 
-    A query per citizen and proposal date would mostly hold a single referral (caseworkers
-    propose one thing at a time), and a one-item query scores 1 whatever the model does; a
-    citizen's held-out referrals together are what the gate can rank.
+    A query per citizen and proposal date mostly holds one or two referrals, which any model
+    ranks nearly right; a citizen's held-out referrals together are what the gate can rank.
     """
     frame = pairs.frame.assign(query_id=pairs.frame["citizen_id"], score=scores)
     return metrics.ndcg_at_k(frame, k, get_settings().evaluation.seed)
 
 
-def _gate(new: float, champion: float | None, champion_version: str | None, overlap: int) -> tuple[bool, str]:
-    """Promote when there is no champion, or the new model reaches tolerance × the champion's NDCG@10."""
+def _gate(new: float, champion: float | None, champion_version: str | None, note: str = "") -> tuple[bool, str]:
+    """Promote when there is no comparable champion, or the new model reaches tolerance × its NDCG@10."""
     tolerance = get_settings().gate_tolerance
-    if champion_version is None:
-        return True, "no champion yet: the first registered model becomes champion"
+    if champion is None:
+        return True, ("no champion yet: the first registered model becomes champion" if champion_version is None else note)
     bar = tolerance * champion
-    caveat = (
-        f" (the champion was trained on {overlap:,} of these held-out referrals, so its score is optimistic)"
-        if overlap
-        else ""
-    )
+    same = f"champion v{champion_version} refitted on the same window"
     if new >= bar:
-        return True, f"held-out NDCG@10 {new:.4f} ≥ {tolerance:g} × champion v{champion_version}'s {champion:.4f}{caveat}"
-    return False, (
-        f"held-out NDCG@10 {new:.4f} < {tolerance:g} × champion v{champion_version}'s {champion:.4f} on the same "
-        f"held-out referrals{caveat}; champion v{champion_version} stays"
-    )
+        return True, f"held-out NDCG@10 {new:.4f} ≥ {tolerance:g} × {same}: {champion:.4f}"
+    return False, f"held-out NDCG@10 {new:.4f} < {tolerance:g} × {same}: {champion:.4f}; champion v{champion_version} stays"
 
 
 def _flat_params(ranker: Ranker) -> dict[str, str]:
     """The settings' ranker parameters and, when the ranker records them, the ones it chose."""
     params = {f"ranker.{k}": str(v) for k, v in get_settings().ranker.model_dump().items()}
-    metadata = getattr(ranker, "metadata", None) or {}
-    chosen = metadata.get("chosen", {})
-    params.update({f"chosen.{k}": str(v) for k, v in chosen.get("params", {}).items()})
-    if "best_iteration" in chosen:
-        params["chosen.num_iterations"] = str(chosen["best_iteration"])
+    plan = (getattr(ranker, "metadata", None) or {}).get("plan", {})
+    for head, chosen in plan.items():
+        params.update({f"chosen.{head}.{k}": str(v) for k, v in chosen.get("params", {}).items()})
     return params
+
+
+class _Features:
+    """Feature matrices for one world, one per feature config (challenger and champion may differ)."""
+
+    def __init__(self, world: World) -> None:
+        from matcher.features.build import FeatureSpace
+
+        self.world, self._spaces, self._space_of = world, {}, FeatureSpace.of
+
+    def pairs(self, frame: pd.DataFrame, config) -> Pairs:
+        if config not in self._spaces:
+            self._spaces[config] = self._space_of(self.world, config)
+        return make_pairs(self.world, frame, self._spaces[config])
+
+
+def _champion_on(at_h: _Features, fit_frame, hold_frame) -> tuple[str | None, float | None, str]:
+    """The champion's specification refitted before H and scored on the held-out window."""
+    version = registry.champion_version()
+    if version is None:
+        return None, None, ""
+    try:
+        champion = registry.load_version(version)
+    except (ValueError, FileNotFoundError) as unusable:
+        return version, None, f"champion v{version} cannot be compared ({unusable}); the challenger replaces it"
+    if not hasattr(champion, "refit"):
+        return version, None, f"champion v{version} ({type(champion).__name__}) cannot be refitted for a fair comparison; the challenger replaces it"
+    config = getattr(champion, "feature_config", None)
+    twin = champion.refit(at_h.pairs(fit_frame, config))
+    hold = at_h.pairs(hold_frame, config)
+    return version, _ndcg10(hold, twin.score(hold)), ""
 
 
 def train_and_register(
@@ -115,11 +159,10 @@ def train_and_register(
     ranker: Ranker | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> TrainResult:
-    """Train on referrals proposed before ``as_of`` (all when None), log, register, gate, promote.
+    """Train on referrals proposed before ``as_of`` (all when None), gate, refit, log, register, promote.
 
-    ``ranker``: the model to train (default: a fresh ``LightGBMRanker``); any
-    :class:`~matcher.models.base.Ranker` that pickles can be registered. ``progress``: called
-    with a fraction 0..1 and the step under way (the app's retrain bar).
+    ``ranker``: the challenger (default: a fresh ``LightGBMRanker``); it must be ``Persistent`` and
+    have ``refit`` to be served. ``progress``: called with a fraction 0..1 and the step under way.
     """
     report = progress or (lambda fraction, step: None)
     import mlflow
@@ -130,6 +173,8 @@ def train_and_register(
     started = time.perf_counter()
     settings = get_settings()
     ranker = ranker or LightGBMRanker()
+    if not isinstance(ranker, Persistent) or not hasattr(ranker, "refit"):
+        raise TypeError(f"train: {type(ranker).__name__} cannot be registered (it needs save, feature_config and refit)")
     report(0.05, "loading the data")
     world = World.from_db(engine)
     if world.referrals.empty:
@@ -140,29 +185,25 @@ def train_and_register(
     if window["query_id"].nunique() < 10:
         raise ValueError(f"train: only {len(window)} referrals with known outcomes before {end.date()}; too few to train")
     h = holdout_start(window, settings.evaluation.holdout_fraction)
-    known = world.as_of(h)
     fit_frame = labelled_pairs(world, None, h)
     hold_frame = window[pd.to_datetime(window["as_of"]) >= h]
-    from matcher.features.build import FeatureSpace
+    at_h = _Features(world.as_of(h))
 
     report(0.15, f"features for {len(fit_frame):,} training and {len(hold_frame):,} held-out referrals")
-    space = FeatureSpace.of(known)
-    fit_pairs, hold_pairs = make_pairs(known, fit_frame, space), make_pairs(known, hold_frame, space)
-
-    report(0.3, "fitting the model (hyperparameters by time-ordered validation)")
+    fit_pairs, hold_pairs = at_h.pairs(fit_frame, ranker.feature_config), at_h.pairs(hold_frame, ranker.feature_config)
+    report(0.25, "fitting the challenger on what was known at the holdout start (hyperparameters by time-ordered validation)")
     ranker.fit(fit_pairs)
-    report(0.8, "quality gate: the new model and the champion on the held-out referrals")
     hold_scores = ranker.score(hold_pairs)
     new_ndcg = _ndcg10(hold_pairs, hold_scores)
-    champion_before = registry.champion_version()
-    champion_ndcg, overlap = None, 0
-    if champion_before is not None:
-        champion = registry.load_version(champion_before)
-        champion_ndcg = _ndcg10(hold_pairs, champion.score(hold_pairs))
-        meta = registry.champion_metadata()
-        champion_fit_end = pd.Timestamp(meta["params"].get("holdout_start", h))
-        overlap = int((pd.to_datetime(hold_frame["as_of"]) < champion_fit_end).sum())
-    promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, overlap)
+    report(0.5, "quality gate: the champion refitted on the same window, both on the held-out referrals")
+    champion_before, champion_ndcg, note = _champion_on(at_h, fit_frame, hold_frame)
+    promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, note)
+
+    served, served_end, served_pairs = ranker, h, len(fit_frame)
+    if promoted:
+        report(0.65, f"refitting the promoted model on all {len(window):,} referrals up to {end.date()}")
+        served = ranker.refit(_Features(world.as_of(end)).pairs(window, ranker.feature_config))
+        served_end, served_pairs = end, len(window)
 
     train_start = pd.to_datetime(fit_frame["as_of"]).min()
     params = {
@@ -170,36 +211,28 @@ def train_and_register(
         "train_start": train_start.date().isoformat(),
         "holdout_start": h.date().isoformat(),
         "train_end": end.date().isoformat(),
+        "served_train_end": served_end.date().isoformat(),
         "train_pairs": len(fit_frame),
         "holdout_pairs": len(hold_frame),
+        "served_pairs": served_pairs,
         "n_features": len(FEATURES),
         "data_fingerprint": data_fingerprint(world),
         "gate_tolerance": settings.gate_tolerance,
         "holdout_fraction": settings.evaluation.holdout_fraction,
         **_flat_params(ranker),
     }
-    run_metrics = {
-        "holdout_ndcg10": new_ndcg,
-        "holdout_ndcg5": _ndcg10(hold_pairs, hold_scores, k=5),
-    }
+    run_metrics = {"holdout_ndcg10": new_ndcg, "holdout_ndcg5": _ndcg10(hold_pairs, hold_scores, k=5)}
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
 
-    report(0.9, "logging to MLflow and registering the version")
+    report(0.9, "logging both fits to MLflow and registering the served one")
     exp = registry.experiment_id()
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(params)
         mlflow.log_metrics(run_metrics)
-        model_dir = Path(tmp) / registry.ARTIFACT_PATH
-        model_dir.mkdir()
-        with open(model_dir / registry.ARTIFACT_FILE, "wb") as f:
-            pickle.dump(ranker, f)
-        (model_dir / "features.json").write_text(json.dumps(list(FEATURES), indent=1))
-        if hasattr(ranker, "save"):
-            # The LightGBM text model and its metadata, readable without Python.
-            ranker.save(model_dir / "lightgbm")
-        mlflow.log_artifacts(str(model_dir), artifact_path=registry.ARTIFACT_PATH)
-        mlflow.set_tags({"promoted": str(promoted).lower(), "gate_reason": reason})
+        mlflow.log_artifacts(str(ranker.save(Path(tmp) / GATE_ARTIFACT)), artifact_path=GATE_ARTIFACT)
+        mlflow.log_artifacts(str(served.save(Path(tmp) / registry.ARTIFACT_PATH)), artifact_path=registry.ARTIFACT_PATH)
+        mlflow.set_tags({"promoted": str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower()})
         artifact_uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
     version = registry.register(run.info.run_id, artifact_uri, description=reason)
     if promoted:
@@ -219,4 +252,6 @@ def train_and_register(
         train_pairs=len(fit_frame),
         holdout_pairs=len(hold_frame),
         seconds=time.perf_counter() - started,
+        served_train_end=served_end.date(),
+        served_pairs=served_pairs,
     )

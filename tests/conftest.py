@@ -219,8 +219,6 @@ def small_matcher(small_world, trained_ranker, small_engine):
 def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
     """An MLflow store holding ``trained_ranker`` as the registered champion. Point the app at it
     with MATCHER_MLFLOW_TRACKING_URI=sqlite:///<dir>/mlflow.db (see tests/app_helpers.py)."""
-    import pickle
-
     import mlflow
 
     from matcher import registry
@@ -233,10 +231,7 @@ def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
     get_settings.cache_clear()
     try:
         with mlflow.start_run(experiment_id=registry.experiment_id(), run_name="test-champion") as run:
-            model_dir = store / registry.ARTIFACT_PATH
-            model_dir.mkdir()
-            with open(model_dir / registry.ARTIFACT_FILE, "wb") as f:
-                pickle.dump(trained_ranker, f)
+            model_dir = trained_ranker.save(store / registry.ARTIFACT_PATH)
             mlflow.log_artifacts(str(model_dir), artifact_path=registry.ARTIFACT_PATH)
             uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
         registry.promote(registry.register(run.info.run_id, uri, description="test champion"))

@@ -44,6 +44,7 @@ def report(small_engine, small_world_dir, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("MATCHER_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
     mp.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [15]}')
+    mp.setenv("MATCHER_RANKER__CHAIN_GRID", '{"num_leaves": [4]}')
     get_settings.cache_clear()
     try:
         yield run_evaluation(small_engine, truth_dir=small_world_dir)
@@ -52,12 +53,12 @@ def report(small_engine, small_world_dir, tmp_path_factory):
         get_settings.cache_clear()
 
 
-MODELS = {"lightgbm", "lightgbm_lambdarank", "random", "popularity", "caseworker_rule", "embedding", "logistic", "lightfm", "als"}
+MODELS = {"lightgbm", "lightgbm_chain", "lightgbm_lambdarank", "random", "popularity", "caseworker_rule", "embedding", "logistic", "lightfm", "als"}
 
 
 def test_every_model_is_in_one_table(report):
     assert set(report.table.index) == MODELS
-    for metric in ("ndcg@5", "ndcg@10", "map@10", "recall@10", "citizen_ndcg@10", "open_ndcg@10", "open_recall@10", "oracle_ratio@5", "oracle_ratio@10", "coverage@10"):
+    for metric in ("ndcg@5", "ndcg@10", "map@10", "recall@10", "citizen_ndcg@10", "open_ndcg@10", "open_recall@10", "oracle_ratio@5", "oracle_ratio@10", "served_oracle@10", "hard_rules_oracle@10", "coverage@10"):
         values = report.table[metric]
         assert values.between(0, 1).all(), f"{metric}: {values.to_dict()}"
     assert report.sizes["train_pairs"] > report.sizes["test_pairs"] > 0
@@ -93,3 +94,16 @@ def test_a_split_outside_the_history_is_refused(small_engine):
 
     with pytest.raises(ValueError, match="choose a date inside the referral history"):
         run_evaluation(small_engine, as_of=pd.Timestamp("1990-01-01").date(), truth_dir=None)
+
+
+def test_the_trade_offs_are_reported_against_the_truth(report):
+    wish, kinds = report.tradeoffs.values()
+    assert 0.0 in wish.index and 2.0 in wish.index
+    # Weighing what the citizen wants more never makes the list's expected declines go up much.
+    assert wish.loc[2.0, "expected_declines_per_citizen"] <= wish.loc[0.0, "expected_declines_per_citizen"] + 1e-9
+    assert (wish["expected_successes_per_citizen"] > 0).all()
+    # A larger diversity penalty spreads the list over more kinds.
+    assert kinds["kinds_per_list"].iloc[-1] >= kinds["kinds_per_list"].iloc[0]
+    assert kinds["largest_kind_share"].iloc[-1] <= kinds["largest_kind_share"].iloc[0]
+    text = report.markdown()
+    assert "wish weight" in text and "diversity across kinds" in text

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from matcher.features.build import build_features
-from matcher.features.history import SMOOTHING, counts_before
+from matcher.features.history import counts_before
+from matcher.settings import get_settings
 
 
 def test_counts_before_matches_brute_force():
@@ -24,9 +25,9 @@ def test_history_values_on_the_tiny_world(tiny_world):
     f = build_features(tiny_world, pairs)
     # On 2023-03-01 the completion of r1 (recorded that day) is not yet known; r2 (declined) is.
     assert f.loc[0, ["cit_prev_outcomes", "cit_pending", "cit_prev_same_employer"]].tolist() == [0, 1, 0]
-    assert f.loc[0, "emp_known_referrals"] == 1 and f.loc[0, "emp_success_rate"] == pytest.approx((0 + SMOOTHING * 0.0) / (1 + SMOOTHING))
+    assert f.loc[0, "emp_known_referrals"] == 1 and f.loc[0, "emp_success_rate"] == pytest.approx((0 + get_settings().history_smoothing * 0.0) / (1 + get_settings().history_smoothing))
     # On 2023-06-02: r1 completed (success, same employer e1), r4 pending.
     assert f.loc[1, ["cit_prev_outcomes", "cit_prev_successes", "cit_pending", "cit_prev_same_employer"]].tolist() == [1, 1, 1, 1]
     # e1: r1 completed, r2 declined, r3 hired -> 2 of 3; the prior is the same 2/3.
-    assert f.loc[1, "emp_success_rate"] == pytest.approx((2 + SMOOTHING * 2 / 3) / (3 + SMOOTHING))
+    assert f.loc[1, "emp_success_rate"] == pytest.approx((2 + get_settings().history_smoothing * 2 / 3) / (3 + get_settings().history_smoothing))
     assert f.loc[2, ["cit_prev_outcomes", "cit_prev_same_kind", "cit_prev_same_kind_successes"]].tolist() == [1, 0, 0]

@@ -29,13 +29,9 @@ def test_recommend_follows_the_rules(small_world, small_matcher, day):
     open_ids = set(suggestable(small_world, day)["opportunity_id"])
     proposed = set(small_world.referrals.loc[(small_world.referrals["citizen_id"] == cid) & (small_world.referrals["proposed_on"] <= day), "opportunity_id"])
     assert all(s.opportunity_id in open_ids and s.opportunity_id not in proposed for s in out)
-    # Feasible first, each part by score.
-    flags = [s.feasible for s in out]
-    assert flags == sorted(flags, reverse=True)
-    for part in (True, False):
-        scores = [s.score for s in out if s.feasible is part]
-        assert scores == sorted(scores, reverse=True)
     assert [s.rank for s in out] == list(range(1, len(out) + 1))
+    # Flags say why, they do not re-sort: a flagged suggestion carries its reasons wherever it ranks.
+    assert all(s.feasible == (not s.flags) for s in out)
     for s in out:
         assert 3 <= len(s.reasons_da) <= 5 and len(s.reasons_da) == len(s.reasons_en)
         assert s.title in s.describe() and s.employer
@@ -85,6 +81,37 @@ def test_recommend_all_agrees_with_recommend(small_world, small_matcher, day):
         assert frame.loc[frame["citizen_id"] == cid, "opportunity_id"].tolist() == one
 
 
+def test_the_models_order_is_the_lists_order(small_world, small_matcher, day, monkeypatch):
+    """No re-sort after scoring: without the diversity step the list is the score order (duplicates
+    aside), flagged or not; a hard rule switched on in settings puts breaches last."""
+    from matcher.service import dup_keys
+    from matcher.settings import get_settings
+
+    cid = _citizen_with_history(small_world, day)
+    monkeypatch.setenv("MATCHER_RANKING__KIND_PENALTY", "0")
+    get_settings.cache_clear()
+    try:
+        out = small_matcher.recommend(cid, k=15)
+        scores = [s.score for s in out]
+        assert scores == sorted(scores, reverse=True)
+        dups = dup_keys(small_world.opportunities.set_index("opportunity_id", drop=False)).reindex([s.opportunity_id for s in out])
+        assert not dups.duplicated().any()
+        flagged = [s.flags for s in out]
+        monkeypatch.setenv("MATCHER_RANKING__HARD_RULES", '["commute", "hours", "licence", "danish"]')
+        get_settings.cache_clear()
+        ruled = small_matcher.recommend(cid, k=15)
+        breaches = [not s.feasible for s in ruled]
+        assert breaches == sorted(breaches)
+        for part in (False, True):
+            part_scores = [s.score for s in ruled if (not s.feasible) is part]
+            assert part_scores == sorted(part_scores, reverse=True)
+        # Without the rule, flagged suggestions keep their place in the model's order.
+        assert any(flagged) or all(s.feasible for s in ruled)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
 def test_no_model_is_a_clear_error(small_world, small_engine, tmp_path, monkeypatch):
     with pytest.raises(NoTrainedModel, match="run `matcher train`"):
         Matcher(small_world, None)
@@ -101,20 +128,36 @@ def test_no_model_is_a_clear_error(small_world, small_engine, tmp_path, monkeypa
         get_settings.cache_clear()
 
 
-def test_save_and_load_round_trip(small_world, trained_ranker, tmp_path):
-    from matcher.features.build import build_features
+def test_save_and_load_round_trip_needs_no_settings(small_world, trained_ranker, tmp_path, monkeypatch):
+    """The artefact carries everything that shapes its scores: changed settings change nothing."""
+    from matcher.features.build import FeatureSpace, build_features
     from matcher.labels import training_pairs
-    from matcher.models.lgbm import LightGBMRanker
+    from matcher.models.artifact import load_ranker
+    from matcher.settings import get_settings
 
     path = trained_ranker.save(tmp_path / "model")
-    loaded = LightGBMRanker.load(path)
+    assert not list(path.glob("*.pkl"))
     pairs = training_pairs(small_world, None).head(200)
-    features = build_features(small_world, pairs)
-    np.testing.assert_array_equal(loaded.score(features), trained_ranker.score(features))
-    assert loaded.metadata["data_fingerprint"] == trained_ranker.metadata["data_fingerprint"]
-    assert loaded.metadata["features"] == trained_ranker.features
-    contributions = loaded.contributions(features)
-    np.testing.assert_allclose(contributions.sum(axis=1), loaded.score(features), rtol=1e-6, atol=1e-6)
+    features = build_features(small_world, pairs, space=FeatureSpace.of(small_world, trained_ranker.feature_config))
+    before = trained_ranker.predict(features)
+    # Other commute speed, overhead, smoothing and structure today: the saved model must not care.
+    for key, value in {"COMMUTE_SPEED_KMH": "5", "COMMUTE_OVERHEAD_MINUTES": "30", "HISTORY_SMOOTHING": "50",
+                       "RANKER__STRUCTURE": "lambdarank", "DEFAULT_MAX_COMMUTE_MINUTES": "10"}.items():
+        monkeypatch.setenv(f"MATCHER_{key}", value)
+    get_settings.cache_clear()
+    try:
+        loaded = load_ranker(path)
+        assert loaded.feature_config == trained_ranker.feature_config and loaded.structure == trained_ranker.structure
+        again = build_features(small_world, pairs, space=FeatureSpace.of(small_world, loaded.feature_config))
+        after = loaded.predict(again)
+        np.testing.assert_array_equal(after.score, before.score)
+        np.testing.assert_array_equal(after.acceptance, before.acceptance)
+        assert loaded.metadata["data_fingerprint"] == trained_ranker.metadata["data_fingerprint"]
+        contributions = loaded.contributions(again)
+        np.testing.assert_allclose(contributions.sum(axis=1), after.score, rtol=1e-6, atol=1e-6)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_funnel_step_of_each_referral_follows_gain_then_outcome():
@@ -133,44 +176,20 @@ def test_funnel_step_of_each_referral_follows_gain_then_outcome():
         _stopped_at(frame, ["declined", "ghosted"])
 
 
-def test_the_chain_scores_log_success_probabilities_and_saves_each_step(small_world, trained_ranker, tmp_path):
+def test_the_binary_ranker_gives_log_chances_and_an_acceptance(small_world, trained_ranker):
     from matcher.features.build import build_features
     from matcher.labels import training_pairs
 
-    assert trained_ranker.metadata["structure"] == "chain"
-    features = build_features(small_world, training_pairs(small_world, None).head(300))
-    scores = trained_ranker.score(features)
-    # log P(success): negative, and spread (the model tells pairs apart).
-    assert (scores < 0).all() and np.std(scores) > 0
-    path = trained_ranker.save(tmp_path / "chain")
-    assert sorted(p.name for p in path.glob("model_*.txt")) == sorted(f"model_{s}.txt" for s in trained_ranker.metadata["stages"])
+    assert trained_ranker.metadata["structure"] == "binary"
+    pred = trained_ranker.predict(build_features(small_world, training_pairs(small_world, None).head(300)))
+    # log P(success): negative and spread (the model tells pairs apart); both chances are probabilities.
+    assert (pred.score < 0).all() and np.std(pred.score) > 0
+    np.testing.assert_allclose(pred.chance, np.exp(pred.score))
+    assert ((pred.acceptance > 0) & (pred.acceptance < 1)).all() and np.std(pred.acceptance) > 0
 
 
-def test_the_lambdarank_structure_still_trains_saves_and_loads(small_world, tmp_path, monkeypatch):
-    from matcher.features.build import build_features
-    from matcher.labels import training_pairs
-    from matcher.models.base import Pairs
-    from matcher.models.lgbm import MODEL_FILE, LightGBMRanker
-    from matcher.settings import get_settings
-
-    monkeypatch.setenv("MATCHER_RANKER__STRUCTURE", "lambdarank")
-    monkeypatch.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [7]}')
-    get_settings.cache_clear()
-    try:
-        frame = training_pairs(small_world, None)
-        ranker = LightGBMRanker().fit(Pairs(frame, build_features(small_world, frame), small_world))
-        assert ranker.metadata["structure"] == "lambdarank" and ranker.metadata["query_by"] == "citizen_date"
-        path = ranker.save(tmp_path / "lambdarank")
-        assert (path / MODEL_FILE).exists()
-        features = build_features(small_world, frame.head(100))
-        np.testing.assert_array_equal(LightGBMRanker.load(path).score(features), ranker.score(features))
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-
-
-def test_the_structure_can_be_chosen_per_ranker(small_world, tmp_path, monkeypatch):
-    """The evaluation runs both structures side by side; each keeps its name through save/load."""
+@pytest.mark.parametrize("structure", ["chain", "lambdarank"])
+def test_the_other_structures_train_save_load_and_refit(small_world, tmp_path, monkeypatch, structure):
     from matcher.features.build import build_features
     from matcher.labels import training_pairs
     from matcher.models.base import Pairs
@@ -178,28 +197,34 @@ def test_the_structure_can_be_chosen_per_ranker(small_world, tmp_path, monkeypat
     from matcher.settings import get_settings
 
     monkeypatch.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [7]}')
+    monkeypatch.setenv("MATCHER_RANKER__CHAIN_GRID", '{"num_leaves": [4]}')
+    monkeypatch.setenv("MATCHER_RANKER__BINARY_GRID", '{"num_leaves": [4]}')
     get_settings.cache_clear()
     try:
-        assert get_settings().ranker.structure == "chain"
         frame = training_pairs(small_world, None)
-        ranker = LightGBMRanker(structure="lambdarank").fit(Pairs(frame, build_features(small_world, frame), small_world))
-        assert ranker.metadata["structure"] == "lambdarank" and ranker.name == "lightgbm_lambdarank"
-        loaded = LightGBMRanker.load(ranker.save(tmp_path / "lr"))
-        assert loaded.structure == "lambdarank" and loaded.name == "lightgbm_lambdarank"
-        assert LightGBMRanker().name == "lightgbm"
+        pairs = Pairs(frame, build_features(small_world, frame), small_world)
+        ranker = LightGBMRanker(structure=structure).fit(pairs)
+        assert ranker.metadata["structure"] == structure and ranker.name == f"lightgbm_{structure}"
+        loaded = LightGBMRanker.load(ranker.save(tmp_path / structure))
+        assert loaded.structure == structure and loaded.name == ranker.name
+        np.testing.assert_array_equal(loaded.score(pairs), ranker.score(pairs))
+        pred = loaded.predict(pairs)
+        assert (pred.chance is None) == (structure == "lambdarank")
+        # The refit reuses the validated parameters: no new search, rounds in proportion to rows.
+        half = Pairs(frame.iloc[: len(frame) // 2].reset_index(drop=True), pairs.features.iloc[: len(frame) // 2].reset_index(drop=True), small_world)
+        twin = ranker.refit(half)
+        assert twin.metadata["refit_of_plan"] and not twin.metadata["grid"]
+        assert twin.metadata["plan"] == ranker.metadata["plan"]
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
 
 
-def test_suggestions_carry_the_funnels_chance_of_success(small_matcher, small_world):
-    """The funnel's score is log P(success): caseworkers read it as a chance, lambdarank gives none."""
-    from matcher.models.lgbm import LightGBMRanker
-
+def test_suggestions_carry_the_models_chances(small_matcher, small_world):
+    """Caseworkers read the chance of success and the chance the citizen says yes."""
     citizen = small_world.active_citizens(small_matcher._date(None))["citizen_id"].iloc[0]
     suggestions = small_matcher.recommend(citizen, k=5)
     assert suggestions
     for s in suggestions:
-        assert 0.0 < s.chance < 1.0
+        assert 0.0 < s.chance < 1.0 and 0.0 < s.acceptance < 1.0
         assert s.chance == pytest.approx(np.exp(s.score))
-    assert LightGBMRanker(structure="lambdarank").chance(np.array([0.3])) is None

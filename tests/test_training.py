@@ -17,7 +17,7 @@ def mlflow_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
     mp.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     mp.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(root / "artifacts"))
-    mp.setenv("MATCHER_RANKER__GRID", '{"num_leaves": [15]}')
+    mp.setenv("MATCHER_RANKER__BINARY_GRID", '{"num_leaves": [4]}')
     get_settings.cache_clear()
     yield root
     mp.undo()
@@ -31,25 +31,18 @@ def first(mlflow_store, small_engine):
     return train_and_register(small_engine)
 
 
-class ShuffledLabels:
-    """A deliberately worse challenger: the LightGBM ranker trained on shuffled gains."""
+def shuffled_labels():
+    """A deliberately worse challenger: the LightGBM ranker trained on shuffled outcomes."""
+    from matcher.models.base import Pairs
+    from matcher.models.lgbm import LightGBMRanker
 
-    name = "lightgbm-shuffled"
+    class ShuffledLabels(LightGBMRanker):
+        def fit(self, train, plan=None):
+            order = np.random.default_rng(0).permutation(len(train.frame))
+            frame = train.frame.assign(gain=train.frame["gain"].to_numpy()[order], outcome=train.frame["outcome"].to_numpy()[order])
+            return super().fit(Pairs(frame, train.features, train.world), plan)
 
-    def __init__(self) -> None:
-        from matcher.models.lgbm import LightGBMRanker
-
-        self.inner = LightGBMRanker()
-
-    def fit(self, train):
-        from matcher.models.base import Pairs
-
-        gains = np.random.default_rng(0).permutation(train.frame["gain"].to_numpy())
-        self.inner.fit(Pairs(train.frame.assign(gain=gains), train.features, train.world))
-        return self
-
-    def score(self, pairs):
-        return self.inner.score(pairs)
+    return ShuffledLabels()
 
 
 def test_first_training_registers_and_becomes_champion(first):
@@ -88,7 +81,7 @@ def test_a_worse_challenger_is_registered_but_not_promoted(first, small_engine):
 
     before = registry.champion_version()
     steps = []
-    result = train_and_register(small_engine, ranker=ShuffledLabels(), progress=lambda f, m: steps.append((f, m)))
+    result = train_and_register(small_engine, ranker=shuffled_labels(), progress=lambda f, m: steps.append((f, m)))
     # The app's retrain bar: several steps, in order, the last one saying what the gate decided.
     fractions = [f for f, _ in steps]
     assert len(steps) >= 5 and fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -108,7 +101,7 @@ def test_promote_then_rollback_moves_the_alias_back(first, small_engine):
     from matcher.training import train_and_register
 
     before = registry.champion_version()
-    challenger = train_and_register(small_engine, ranker=ShuffledLabels())
+    challenger = train_and_register(small_engine, ranker=shuffled_labels())
     registry.promote(challenger.version)
     assert registry.champion_version() == challenger.version
     message = registry.rollback()
@@ -147,3 +140,26 @@ def test_training_on_an_earlier_window_uses_only_what_was_known(first, small_eng
     result = train_and_register(small_engine, as_of=as_of)
     assert result.train_end == as_of
     assert result.holdout_start < as_of
+
+
+def test_the_promoted_model_is_refitted_on_the_whole_window(first, small_world):
+    """The gate measures a fit that stops at H; the served champion is refitted up to as_of, and
+    MLflow keeps both fits."""
+    import mlflow
+    import pandas as pd
+
+    from matcher import registry
+    from matcher.models.artifact import load_ranker
+    from matcher.training import GATE_ARTIFACT
+
+    assert first.refitted and first.served_train_end == first.train_end
+    served = registry.load_version(first.version)
+    first_day, last_day = (pd.Timestamp(d) for d in served.metadata["training_window"])
+    # Trained on referrals after the holdout start, and on none at or after train_end.
+    assert pd.Timestamp(first.holdout_start) <= last_day < pd.Timestamp(first.train_end)
+    assert served.metadata["refit_of_plan"] and served.metadata["n_pairs"] == first.served_pairs > first.train_pairs
+    run = registry.client().get_run(first.run_id)
+    gate = load_ranker(mlflow.artifacts.download_artifacts(run_id=first.run_id, artifact_path=GATE_ARTIFACT))
+    assert pd.Timestamp(gate.metadata["training_window"][1]) < pd.Timestamp(first.holdout_start)
+    assert gate.metadata["plan"] == served.metadata["plan"]
+    assert run.data.params["served_train_end"] == first.train_end.isoformat()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.settings import get_settings
+from matcher.features.config import FeatureConfig
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -18,22 +18,23 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def commute_minutes(km: np.ndarray) -> np.ndarray:
-    """Minutes door to door: straight-line km at the settings' speed plus a fixed overhead."""
-    s = get_settings()
-    return np.asarray(km, dtype=float) / s.commute_speed_kmh * 60.0 + s.commute_overhead_minutes
+def commute_minutes(km: np.ndarray, config: FeatureConfig | None = None) -> np.ndarray:
+    """Minutes door to door: straight-line km at the config's speed plus a fixed overhead."""
+    c = config or FeatureConfig.from_settings()
+    return np.asarray(km, dtype=float) / c.commute_speed_kmh * 60.0 + c.commute_overhead_minutes
 
 
-def commute_limit(max_commute_minutes: pd.Series | np.ndarray) -> np.ndarray:
-    """The citizen's limit in minutes; the settings' default where none is recorded."""
+def commute_limit(max_commute_minutes: pd.Series | np.ndarray, config: FeatureConfig | None = None) -> np.ndarray:
+    """The citizen's limit in minutes; the config's default where none is recorded."""
+    c = config or FeatureConfig.from_settings()
     limit = pd.to_numeric(pd.Series(np.asarray(max_commute_minutes, dtype=object)), errors="coerce")
-    return limit.fillna(get_settings().default_max_commute_minutes).to_numpy(dtype=float)
+    return limit.fillna(c.default_max_commute_minutes).to_numpy(dtype=float)
 
 
-def commute_features(home_lat, home_lon, opp_lat, opp_lon, max_commute_minutes) -> pd.DataFrame:
+def commute_features(home_lat, home_lon, opp_lat, opp_lon, max_commute_minutes, config: FeatureConfig | None = None) -> pd.DataFrame:
     """Minutes, minutes over the citizen's limit (ratio), a flag for going over it and by how many minutes."""
-    minutes = commute_minutes(haversine_km(home_lat, home_lon, opp_lat, opp_lon))
-    limit = commute_limit(max_commute_minutes)
+    minutes = commute_minutes(haversine_km(home_lat, home_lon, opp_lat, opp_lon), config)
+    limit = commute_limit(max_commute_minutes, config)
     return pd.DataFrame(
         {
             "commute_minutes": minutes,

@@ -10,11 +10,8 @@ import numpy as np
 import pandas as pd
 
 from matcher.contract import KINDS
-from matcher.settings import get_settings
+from matcher.features.config import FeatureConfig
 from matcher.world import World
-
-# Prior weight (pseudo-referrals) that pulls a small employer's or opportunity's rate to the mean.
-SMOOTHING = 5.0
 
 HISTORY_FEATURES = [
     "cit_prev_outcomes",
@@ -86,8 +83,8 @@ class HistoryIndex:
     proposed (for pending counts); a query on day D sees only events strictly before D.
     """
 
-    def __init__(self, referrals: pd.DataFrame, opportunities: pd.DataFrame, citizen_ids) -> None:
-        s = get_settings()
+    def __init__(self, referrals: pd.DataFrame, opportunities: pd.DataFrame, citizen_ids, config: FeatureConfig | None = None) -> None:
+        self.config = config or FeatureConfig.from_settings()
         self.citizens = pd.Index(pd.unique(np.asarray(citizen_ids, dtype=object)))
         self.opportunities = pd.Index(opportunities["opportunity_id"])
         self.kind_of = pd.Index(KINDS).get_indexer(opportunities["kind"])
@@ -99,7 +96,7 @@ class HistoryIndex:
         c, o = self.citizens.get_indexer(known["citizen_id"]), self.opportunities.get_indexer(known["opportunity_id"])
         groups = self._groups(c, o)
         values = {
-            "success": known["outcome"].isin(s.success_outcomes).to_numpy(dtype=float),
+            "success": known["outcome"].isin(list(self.config.success_outcomes)).to_numpy(dtype=float),
             "refusal": known["outcome"].isin(["declined", "no_show"]).to_numpy(dtype=float),
         }
         self.known = {name: _Counter(g, day, values) for name, g in groups.items()}
@@ -137,16 +134,18 @@ class HistoryIndex:
         # Pending at as_of: proposed before it, outcome not known before it.
         out["cit_pending"] = self.proposed.before(c, day)["count"] - n
         out["cit_prev_same_employer"] = q["citizen_employer"]["count"]
-        # The prior is the overall success rate known before as_of, so it too cannot leak.
+        # The prior is the overall success rate known before as_of, so it too cannot leak; the
+        # smoothing is its weight in pseudo-referrals, pulling a small employer's rate to the mean.
+        smoothing = self.config.history_smoothing
         prior = np.where(q["all"]["count"] > 0, q["all"]["success"] / np.maximum(q["all"]["count"], 1), 0.5)
         for prefix, name in (("emp", "employer"), ("opp", "opportunity")):
             out[f"{prefix}_known_referrals"] = q[name]["count"]
-            out[f"{prefix}_success_rate"] = (q[name]["success"] + SMOOTHING * prior) / (q[name]["count"] + SMOOTHING)
+            out[f"{prefix}_success_rate"] = (q[name]["success"] + smoothing * prior) / (q[name]["count"] + smoothing)
         return out[HISTORY_FEATURES]
 
 
 def history_features(world: World, pairs: pd.DataFrame, index: HistoryIndex | None = None) -> pd.DataFrame:
     """Earlier outcomes of the citizen, the employer and the opportunity, known before ``as_of``."""
     if index is None or index.source != id(world.referrals):
-        index = HistoryIndex(world.referrals, world.opportunities, world.citizens["citizen_id"])
+        index = HistoryIndex(world.referrals, world.opportunities, world.citizens["citizen_id"], index.config if index else None)
     return index.features(pairs)

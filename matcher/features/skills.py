@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matcher.features.pairdot import pair_dot
-from matcher.settings import get_settings
+from matcher.features.config import FeatureConfig
 from matcher.taxonomy import Taxonomy, load_taxonomy
 
 SKILL_FEATURES = ["skill_overlap", "skill_coverage", "skill_jaccard", "citizen_skill_count"]
@@ -38,7 +38,8 @@ def _occupation_skills(esco_dir: str) -> tuple[dict[str, int], sp.csr_matrix]:
 class SkillSpace:
     """The skill vocabulary of one world: taxonomy skills plus the opportunities' listed ones."""
 
-    def __init__(self, taxonomy: Taxonomy, opportunities: pd.DataFrame) -> None:
+    def __init__(self, taxonomy: Taxonomy, opportunities: pd.DataFrame, config: FeatureConfig | None = None) -> None:
+        self.success_outcomes = list((config or FeatureConfig.from_settings()).success_outcomes)
         base_vocab, occ = _occupation_skills(str(taxonomy.esco_dir))
         listed = opportunities["skills"].reset_index(drop=True).explode().dropna().astype(str).str.strip().str.lower()
         extra = pd.Index(listed.unique()).difference(pd.Index(list(base_vocab)))
@@ -69,7 +70,7 @@ class SkillSpace:
         who = keys["citizen_id"].unique()
         wh = world.work_history[world.work_history["citizen_id"].isin(who)]
         r = world.referrals[world.referrals["citizen_id"].isin(who)]
-        done = r[r["outcome"].isin(get_settings().success_outcomes) & r["outcome_on"].notna()]
+        done = r[r["outcome"].isin(self.success_outcomes) & r["outcome_on"].notna()]
         wh_rows = self.occupation_index.get_indexer(wh["occupation_uri"])
         wh = wh.assign(_occ=wh_rows)[wh_rows >= 0]
         done_rows = self.opportunity_index.get_indexer(done["opportunity_id"])

@@ -5,6 +5,9 @@ Each implements :class:`matcher.models.base.Ranker`; none reads gender or origin
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.impute import SimpleImputer
@@ -13,7 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from matcher.features.commute import commute_minutes, haversine_km
-from matcher.models.base import Pairs
+from matcher.features.config import FeatureConfig
+from matcher.models.base import Pairs, Prediction, feature_matrix
 from matcher.settings import get_settings
 from matcher.taxonomy import load_taxonomy
 
@@ -138,14 +142,20 @@ class EmbeddingRanker:
 
 
 class LogisticRanker:
-    """Pointwise logistic regression on the standardised features; label = success (gain ≥ 2)."""
+    """Pointwise logistic regression on the standardised features; label = success (gain ≥ 2).
+
+    ``Predicts`` (its probability is a chance of success) and ``Persistent`` (saved as JSON
+    coefficients), so it can be registered and served like the LightGBM ranker.
+    """
 
     name = "logistic"
+    ARTIFACT_KIND = "logistic"
 
     def __init__(self, c: float | None = None) -> None:
         peers = get_settings().peers
         self.c = peers.logistic_c if c is None else c
         self.seed = peers.seed
+        self.feature_config = FeatureConfig.from_settings()
 
     def fit(self, train: Pairs) -> "LogisticRanker":
         labelled = train.frame["gain"].notna().to_numpy()
@@ -153,13 +163,70 @@ class LogisticRanker:
         if len(np.unique(y)) < 2:
             raise ValueError("logistic ranker: the training pairs need both successes and failures")
         self.columns_ = model_columns(train.features)
-        self.model_ = make_pipeline(
+        model = make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
             StandardScaler(),
             LogisticRegression(C=self.c, max_iter=2000, random_state=self.seed),
         )
-        self.model_.fit(train.features[self.columns_].astype(float)[labelled], y)
+        model.fit(train.features[self.columns_].astype(float)[labelled], y)
+        imputer, scaler, logit = model.steps[0][1], model.steps[1][1], model.steps[2][1]
+        # The fitted model is these numbers: what scoring, saving and loading use.
+        self.fill_ = imputer.statistics_.astype(float)
+        self.mean_, self.scale_ = scaler.mean_.astype(float), scaler.scale_.astype(float)
+        self.coef_, self.intercept_ = logit.coef_[0].astype(float), float(logit.intercept_[0])
         return self
 
-    def score(self, pairs: Pairs) -> np.ndarray:
-        return self.model_.predict_proba(pairs.features[self.columns_].astype(float))[:, 1]
+    def refit(self, train: Pairs) -> "LogisticRanker":
+        """The same specification (regularisation, feature config) fitted on ``train``."""
+        twin = LogisticRanker(self.c)
+        twin.feature_config = self.feature_config
+        return twin.fit(train)
+
+    @property
+    def features(self) -> list[str]:
+        return self.columns_
+
+    def _logit(self, pairs) -> np.ndarray:
+        X = feature_matrix(pairs)[self.columns_].to_numpy(dtype=float)
+        X = np.where(np.isnan(X), self.fill_, X)
+        return ((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
+
+    def score(self, pairs) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self._logit(pairs)))
+
+    def predict(self, pairs) -> Prediction:
+        chance = self.score(pairs)
+        return Prediction(score=chance, chance=chance)
+
+    def contributions(self, pairs) -> np.ndarray:
+        """Each feature's term of the logit and the intercept (they sum to the logit, not the score)."""
+        X = feature_matrix(pairs)[self.columns_].to_numpy(dtype=float)
+        X = np.where(np.isnan(X), self.fill_, X)
+        terms = (X - self.mean_) / self.scale_ * self.coef_
+        return np.column_stack([terms, np.full(len(X), self.intercept_)])
+
+    def feature_importance(self) -> pd.Series:
+        """Absolute standardised coefficient per feature, largest first."""
+        return pd.Series(np.abs(self.coef_), index=self.columns_).sort_values(ascending=False)
+
+    def save(self, folder) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "kind": self.ARTIFACT_KIND, "ranker": self.name, "features": self.columns_, "c": self.c,
+            "fill": self.fill_.tolist(), "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
+            "coef": self.coef_.tolist(), "intercept": self.intercept_, "feature_config": self.feature_config.to_dict(),
+        }
+        (folder / "metadata.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder) -> "LogisticRanker":
+        meta = json.loads((Path(folder) / "metadata.json").read_text(encoding="utf-8"))
+        ranker = cls.__new__(cls)
+        ranker.c, ranker.seed = meta["c"], 0
+        ranker.columns_ = list(meta["features"])
+        ranker.fill_, ranker.mean_, ranker.scale_, ranker.coef_ = (np.asarray(meta[k], float) for k in ("fill", "mean", "scale", "coef"))
+        ranker.intercept_ = float(meta["intercept"])
+        ranker.feature_config = FeatureConfig.from_dict(meta["feature_config"])
+        return ranker

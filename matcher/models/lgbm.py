@@ -1,24 +1,27 @@
-"""The LightGBM ranker: a chain of funnel-step models (default) or one lambdarank model.
+"""The LightGBM ranker: a calibrated success model plus an acceptance model, saved as text models.
 
-``settings.ranker.structure = "chain"``: a referral either fails at one step of the funnel
-(declined by the citizen, no-show, rejected by the employer or provider, dropped out) or
-succeeds (completed, hired). One binary LightGBM model per step learns the probability of
-failing there among the referrals that reached it; a pair's score is the log probability of
-passing every step, log P(success). Why: the referral log only holds what caseworkers proposed,
-while a recommendation ranks every open opportunity; each step depends on few drivers (the
-citizen's wish and commute for a decline, skills and Danish for a rejection), so small trees per
-step extrapolate far better to unlogged pairs than one deep model of the whole outcome
-(oracle ratio@10 on the default world's development split, chosen inside the training window:
-chain 0.934, lambdarank 0.866 with citizen x date queries and 0.878 with citizen queries,
-logistic peer 0.881; boosting each step from a logistic base scored 0.888).
+Two heads, both LightGBM, both fitted on the referral log:
 
-``structure = "lambdarank"``: graded gains, queries per ``settings.ranker.query_by``.
+- **success**: the chance a proposal succeeds (completed or hired). ``settings.ranker.structure``
+  picks its form: ``"binary"`` (default: one pointwise binary model of success), ``"chain"`` (one
+  binary model per funnel step — declined, no-show, rejected, dropped out — each on the referrals
+  that reached it; the score is log P(passing every step)) or ``"lambdarank"`` (graded gains,
+  queries per ``settings.ranker.query_by``; it orders but gives no probability).
+- **acceptance**: the chance the citizen does not decline (what the citizen wants: wishes,
+  commute, hours), a binary model on every referral with a known outcome.
 
-Hyperparameters are chosen by time-ordered validation: the last ~20 % of the training window
-(by proposal date) is held out, every grid point is trained with early stopping there (per step:
-log loss; lambdarank: NDCG@10), and the best is refitted on the whole window with its best
-iteration count. Monotone constraints come from ``matcher.features.build.MONOTONE`` (for a step's
-failure model they are reversed: what may only lower the score may only raise a failure).
+The score is log P(success) (binary, chain) or the lambdarank score. Hyperparameters are chosen by
+time-ordered validation: the last ``VALIDATION_FRACTION`` of the training window (by proposal
+date) is held out, every grid point is trained with early stopping there, and the best is
+refitted on the whole window with a proportionally longer run. Monotone constraints come from
+``matcher.features.build.MONOTONE`` (for a failure model they are reversed). The stated limits
+(commute, hours, Danish, licence) are features with monotone constraints: the model prices them,
+it does not obey them as cliffs.
+
+Everything that shapes a score travels with the fitted ranker: the structure, the features, the
+chosen parameters and iteration counts, and the :class:`~matcher.features.config.FeatureConfig`
+its features were computed with. ``save`` writes LightGBM text models and ``metadata.json``;
+``load`` needs nothing else (no pickle, no settings).
 """
 from __future__ import annotations
 
@@ -33,13 +36,15 @@ import numpy as np
 import pandas as pd
 
 from matcher.features.build import FEATURES, MONOTONE
-from matcher.models.base import Pairs
+from matcher.features.config import FeatureConfig
+from matcher.models.base import Pairs, Prediction, feature_matrix
 from matcher.settings import get_settings
 
 VALIDATION_FRACTION = 0.2
 EVAL_AT = 10
-MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
+ARTIFACT_KIND = "lightgbm"
+STRUCTURES = ("binary", "chain", "lambdarank")
 # settings.ranker.query_by -> the column that names a lambdarank query.
 QUERY_KEYS = {"citizen": "citizen_id", "citizen_date": "query_id"}
 # Below this many rows LightGBM's threads cost more than they save (measured: 4k pairs train
@@ -71,59 +76,42 @@ def _softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, z)
 
 
-class OutcomeChain:
-    """The funnel-step boosters as one booster-like object: ``predict`` gives log P(success).
+def _log_pass_contributions(booster: lgb.Booster, X: np.ndarray, num_threads: int) -> np.ndarray:
+    """Contributions to log P(pass) = -softplus(z) of a failure model with log-odds z.
 
-    Each step's booster predicts the log-odds z of failing at that step; passing it has log
-    probability -softplus(z), and the score is their sum. Contributions (``pred_contrib``) are
-    each step's SHAP values carried into that space along the secant of -softplus between the
-    step's expected value and the pair's z, so they keep their sign and add up to the score.
+    Each feature's SHAP value on z is carried along the secant of -softplus between the model's
+    expected value and the pair's z, so contributions keep their sign and add up to log P(pass).
+    """
+    contrib = booster.predict(X, pred_contrib=True, num_threads=num_threads)
+    bias, z = contrib[:, -1], contrib.sum(axis=1)
+    delta = z - bias
+    close = np.abs(delta) < 1e-9
+    slope = np.where(close, -1.0 / (1.0 + np.exp(-z)), (_softplus(bias) - _softplus(z)) / np.where(close, 1.0, delta))
+    scaled = contrib * slope[:, None]
+    scaled[:, -1] = -_softplus(bias)
+    return scaled
+
+
+class FailureChain:
+    """Failure models (log-odds of failing at a step) as one score: log P(passing them all).
+
+    A binary success model is the one-step chain whose "failure" is not succeeding.
     """
 
     def __init__(self, stages: list[str], boosters: list[lgb.Booster]) -> None:
         if len(stages) != len(boosters) or not stages:
-            raise ValueError(f"an outcome chain needs one booster per stage, got {len(stages)} stages and {len(boosters)} boosters")
+            raise ValueError(f"a failure chain needs one booster per stage, got {len(stages)} stages and {len(boosters)} boosters")
         self.stages = list(stages)
         self.boosters = list(boosters)
 
-    def predict(self, X: np.ndarray, pred_contrib: bool = False, num_threads: int = 0, **_) -> np.ndarray:
-        """log P(success) per row, or (n, features + 1) contributions that sum to it."""
-        if not pred_contrib:
-            return -sum(_softplus(b.predict(X, raw_score=True, num_threads=num_threads)) for b in self.boosters)
-        total = 0.0
-        for b in self.boosters:
-            contrib = b.predict(X, pred_contrib=True, num_threads=num_threads)
-            bias, z = contrib[:, -1], contrib.sum(axis=1)
-            delta = z - bias
-            # Secant slope of -softplus from the bias to z (its derivative -sigmoid where they meet).
-            close = np.abs(delta) < 1e-9
-            slope = np.where(close, -1.0 / (1.0 + np.exp(-z)), (_softplus(bias) - _softplus(z)) / np.where(close, 1.0, delta))
-            scaled = contrib * slope[:, None]
-            scaled[:, -1] = -_softplus(bias)
-            total = total + scaled
-        return total
+    def predict(self, X: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        return -sum(_softplus(b.predict(X, raw_score=True, num_threads=num_threads)) for b in self.boosters)
 
-    def feature_importance(self, importance_type: str = "split") -> np.ndarray:
-        """Importance summed over the steps."""
+    def contributions(self, X: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        return sum(_log_pass_contributions(b, X, num_threads) for b in self.boosters)
+
+    def feature_importance(self, importance_type: str = "gain") -> np.ndarray:
         return np.sum([b.feature_importance(importance_type=importance_type) for b in self.boosters], axis=0)
-
-    def feature_name(self) -> list[str]:
-        return self.boosters[0].feature_name()
-
-    def save_model(self, folder: str | Path) -> list[Path]:
-        """One LightGBM text model per step: ``model_<stage>.txt`` in ``folder``."""
-        paths = []
-        for stage, b in zip(self.stages, self.boosters):
-            paths.append(Path(folder) / f"model_{stage}.txt")
-            b.save_model(str(paths[-1]))
-        return paths
-
-    @classmethod
-    def load(cls, folder: str | Path, stages: list[str]) -> "OutcomeChain":
-        missing = [st for st in stages if not (Path(folder) / f"model_{st}.txt").exists()]
-        if missing:
-            raise FileNotFoundError(f"outcome chain at {folder}: no model file for stage(s) {missing}")
-        return cls(stages, [lgb.Booster(model_file=str(Path(folder) / f"model_{st}.txt")) for st in stages])
 
 
 def _stopped_at(frame: pd.DataFrame, stages: list[str]) -> np.ndarray:
@@ -154,8 +142,12 @@ def _stopped_at(frame: pd.DataFrame, stages: list[str]) -> np.ndarray:
     return stopped
 
 
+def _grid(grid: dict) -> list[dict]:
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
+
+
 class LightGBMRanker:
-    """LightGBM ``lambdarank`` behind the ``Ranker`` protocol, with save/load and contributions."""
+    """The product's ranker behind the ``Ranker`` protocol; also ``Predicts``, ``Explains``, ``Persistent``."""
 
     def __init__(
         self,
@@ -163,200 +155,185 @@ class LightGBMRanker:
         params: dict | None = None,
         seed: int = 0,
         structure: str | None = None,
+        feature_config: FeatureConfig | None = None,
     ) -> None:
         self.features = list(features or FEATURES)
         self.params = dict(params or {})
         self.seed = seed
-        # None: the settings' ranker.structure. The evaluation also runs the other structure, so
-        # the issue's lambdarank and the funnel are always measured side by side.
-        self._structure = structure
-        self.booster: lgb.Booster | None = None
+        default = get_settings().ranker.structure
+        self.structure = structure or default
+        if self.structure not in STRUCTURES:
+            raise ValueError(f"ranker structure must be one of {STRUCTURES}, got {self.structure!r}")
+        # The configured structure is "lightgbm"; the evaluation also runs the others by name.
+        self.name = "lightgbm" if self.structure == default else f"lightgbm_{self.structure}"
+        self.feature_config = feature_config or FeatureConfig.from_settings()
+        self.success: FailureChain | lgb.Booster | None = None
+        self.acceptance_model: FailureChain | None = None
         self.metadata: dict = {}
-
-    @property
-    def structure(self) -> str:
-        return self._structure or get_settings().ranker.structure
-
-    @property
-    def name(self) -> str:
-        """'lightgbm' for the configured structure; the other one is named after itself."""
-        return "lightgbm" if self.structure == get_settings().ranker.structure else f"lightgbm_{self.structure}"
 
     # ---- training ------------------------------------------------------------------------
 
-    def _params(self, overrides: dict, rows: int) -> dict:
+    def _base_params(self, objective: str, monotone_sign: int, rows: int) -> dict:
         r = get_settings().ranker
-        params = {
-            "objective": r.objective,
-            "metric": "ndcg",
-            "eval_at": [EVAL_AT],
+        return {
+            "objective": objective,
             "learning_rate": r.learning_rate,
             "num_leaves": r.num_leaves,
             "min_data_in_leaf": r.min_child_samples,
             "bagging_fraction": r.subsample,
             "bagging_freq": 1,
             "feature_fraction": r.colsample_bytree,
-            "monotone_constraints": [MONOTONE.get(f, 0) for f in self.features],
+            "monotone_constraints": [monotone_sign * MONOTONE.get(f, 0) for f in self.features],
             "monotone_constraints_method": "intermediate",
             "seed": self.seed,
             "deterministic": True,
             "force_row_wise": True,
             "verbose": -1,
             "num_threads": _threads(rows),
+            **self.params,
         }
-        params.update(self.params)
-        params.update(overrides)
-        return params
 
-    def _dataset(self, frame: pd.DataFrame, features: pd.DataFrame) -> lgb.Dataset:
-        return lgb.Dataset(
-            features[self.features].to_numpy(dtype=float),
-            label=frame["gain"].to_numpy(),
-            group=_group_sizes(frame["_group"]),
-            feature_name=self.features,
-            free_raw_data=False,
-        )
+    def _fit_binary(self, X: np.ndarray, y: np.ndarray, is_valid: np.ndarray | None, monotone_sign: int,
+                    grid: dict, what: str, plan: dict | None) -> tuple[lgb.Booster, dict]:
+        """One binary model of ``y`` (1 = failure at this step): grid by validation log loss, then
+        refitted on every row. ``plan``: a validated choice to reuse (params and rounds), no search."""
+        r = get_settings().ranker
+        base = self._base_params("binary", monotone_sign, len(y)) | {"metric": "binary_logloss"}
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"cannot train the {what} model: all {len(y)} training referrals have the same outcome there")
+        if plan is not None:
+            rounds = max(1, int(round(plan["rounds_per_row"] * len(y))))
+            booster = lgb.train(base | plan["params"], lgb.Dataset(X, label=y, feature_name=self.features), num_boost_round=rounds)
+            return booster, {**plan, "rounds": rounds, "rows": int(len(y)), "failure_rate": float(y.mean())}
+        trials = []
+        chosen = {"params": {}, "best_iteration": r.n_estimators, "valid_logloss": None}
+        if is_valid is not None and len(np.unique(y[~is_valid])) == 2 and len(np.unique(y[is_valid])) == 2:
+            dtrain = lgb.Dataset(X[~is_valid], label=y[~is_valid], feature_name=self.features, free_raw_data=False)
+            dvalid = lgb.Dataset(X[is_valid], label=y[is_valid], reference=dtrain)
+            for point in _grid(grid):
+                evals: dict = {}
+                lgb.train(base | point, dtrain, num_boost_round=r.n_estimators, valid_sets=[dvalid], valid_names=["valid"],
+                          callbacks=[lgb.early_stopping(r.early_stopping_rounds, verbose=False), lgb.record_evaluation(evals)])
+                curve = evals["valid"]["binary_logloss"]
+                best = int(np.argmin(curve)) + 1
+                trials.append({"model": what, "params": point, "best_iteration": best, "valid_logloss": float(curve[best - 1])})
+            chosen = min(trials, key=lambda t: t["valid_logloss"])
+            # Refit on every row, a proportionally longer run: it holds 1 / (1 - fraction) more rows.
+            rounds = max(1, int(round(chosen["best_iteration"] * len(y) / int((~is_valid).sum()))))
+        else:
+            rounds = chosen["best_iteration"]
+        booster = lgb.train(base | chosen["params"], lgb.Dataset(X, label=y, feature_name=self.features), num_boost_round=rounds)
+        return booster, {"params": chosen["params"], "rounds": rounds, "rounds_per_row": rounds / len(y), "rows": int(len(y)),
+                         "failure_rate": float(y.mean()), "valid_logloss": chosen["valid_logloss"], "trials": trials}
 
-    def fit(self, train: Pairs) -> "LightGBMRanker":
-        """Choose hyperparameters on the last part of the window, then refit on all of it."""
+    def _fit_lambdarank(self, frame: pd.DataFrame, X: np.ndarray, is_valid: np.ndarray | None, plan: dict | None) -> tuple[lgb.Booster, dict]:
+        r = get_settings().ranker
+        group = frame[QUERY_KEYS[r.query_by]].to_numpy()
+
+        def dataset(rows: np.ndarray) -> lgb.Dataset:
+            return lgb.Dataset(X[rows], label=frame["gain"].to_numpy()[rows], group=_group_sizes(pd.Series(group[rows])),
+                               feature_name=self.features, free_raw_data=False)
+
+        base = self._base_params("lambdarank", 1, len(frame)) | {"metric": "ndcg", "eval_at": [EVAL_AT]}
+        everything = np.ones(len(frame), dtype=bool)
+        if plan is not None:
+            rounds = max(1, int(round(plan["rounds_per_row"] * len(frame))))
+            return lgb.train(base | plan["params"], dataset(everything), num_boost_round=rounds), {**plan, "rounds": rounds, "rows": len(frame)}
+        trials = []
+        chosen = {"params": {}, "best_iteration": r.n_estimators}
+        if is_valid is not None:
+            dtrain, dvalid = dataset(~is_valid), dataset(is_valid)
+            for point in _grid(r.grid):
+                evals: dict = {}
+                lgb.train(base | point, dtrain, num_boost_round=r.n_estimators, valid_sets=[dvalid], valid_names=["valid"],
+                          callbacks=[lgb.early_stopping(r.early_stopping_rounds, verbose=False), lgb.record_evaluation(evals)])
+                curve = evals["valid"][f"ndcg@{EVAL_AT}"]
+                best = int(np.argmax(curve)) + 1
+                trials.append({"model": "success", "params": point, "best_iteration": best, f"valid_ndcg@{EVAL_AT}": float(curve[best - 1])})
+            chosen = max(trials, key=lambda t: t[f"valid_ndcg@{EVAL_AT}"])
+            rounds = max(1, int(round(chosen["best_iteration"] * len(frame) / int((~is_valid).sum()))))
+        else:
+            rounds = chosen["best_iteration"]
+        booster = lgb.train(base | chosen["params"], dataset(everything), num_boost_round=rounds)
+        return booster, {"params": chosen["params"], "rounds": rounds, "rounds_per_row": rounds / len(frame), "rows": len(frame), "trials": trials}
+
+    def fit(self, train: Pairs, plan: dict | None = None) -> "LightGBMRanker":
+        """Choose hyperparameters on the last part of the window, then refit on all of it.
+
+        ``plan``: the ``metadata["plan"]`` of a validated ranker; its parameters and iterations
+        (per training row) are reused without a new search: the refit after the quality gate.
+        """
         frame, features = self._sorted(train)
         if frame["gain"].nunique() < 2:
             raise ValueError(f"cannot train a ranker: all {len(frame)} training pairs have the same gain")
         started = time.perf_counter()
-        structure = self.structure
+        r = get_settings().ranker
+        X = features[self.features].to_numpy(dtype=float)
         split = frame["as_of"].quantile(1 - VALIDATION_FRACTION)
         is_valid = (frame["as_of"] >= split).to_numpy()
         if not (is_valid.any() and (~is_valid).any()):
-            # One proposal date only: nothing to validate on, so the settings' defaults are used.
-            is_valid = None
-        if structure == "chain":
-            self.booster, trials, chosen, params = self._fit_chain(frame, features, is_valid)
-        elif structure == "lambdarank":
-            self.booster, trials, chosen, params = self._fit_lambdarank(frame, features, is_valid)
+            is_valid = None  # one proposal date only: the settings' defaults are used
+        plans: dict = {}
+        reused = (plan or {}).get
+
+        if self.structure == "lambdarank":
+            self.success, plans["success"] = self._fit_lambdarank(frame, X, is_valid, reused("success"))
         else:
-            raise ValueError(f"settings.ranker.structure must be 'chain' or 'lambdarank', got {structure!r}")
+            stages = list(r.chain_stages) if self.structure == "chain" else ["not_success"]
+            stopped = _stopped_at(frame, list(r.chain_stages)) if self.structure == "chain" else None
+            success = (frame["gain"].to_numpy() >= min(get_settings().gains[o] for o in get_settings().success_outcomes))
+            boosters = []
+            reached = np.ones(len(frame), dtype=bool)
+            for k, stage in enumerate(stages):
+                y = (stopped == k).astype(float) if stopped is not None else (~success).astype(float)
+                booster, plans[stage] = self._fit_binary(
+                    X[reached], y[reached], None if is_valid is None else is_valid[reached], -1,
+                    r.binary_grid if stopped is None else r.chain_grid, stage, reused(stage))
+                boosters.append(booster)
+                if stopped is not None:
+                    reached &= stopped != k
+            self.success = FailureChain(stages, boosters)
+        declined = (frame["outcome"].astype(str) == "declined").to_numpy(dtype=float)
+        accept, plans["acceptance"] = self._fit_binary(X, declined, is_valid, -1, r.binary_grid, "acceptance", reused("acceptance"))
+        self.acceptance_model = FailureChain(["declined"], [accept])
+
         self.metadata = {
+            "kind": ARTIFACT_KIND,
             "ranker": self.name,
-            "structure": structure,
-            "stages": getattr(self.booster, "stages", None),
+            "structure": self.structure,
+            "stages": self.success.stages if isinstance(self.success, FailureChain) else None,
             "features": self.features,
+            "feature_config": self.feature_config.to_dict(),
             "monotone": {f: MONOTONE[f] for f in self.features if f in MONOTONE},
             "training_window": [str(frame["as_of"].min().date()), str(frame["as_of"].max().date())],
             "validation_from": str(pd.Timestamp(split).date()),
             "n_pairs": int(len(frame)),
-            "n_queries": int(frame["_group"].nunique()),
-            "query_by": get_settings().ranker.query_by,
-            "single_item_share_citizen_date": float((frame.groupby("query_id")["gain"].transform("size") == 1).mean()),
+            "n_queries": int(frame["query_id"].nunique()),
+            "query_by": r.query_by,
             "gain_counts": {str(k): int(v) for k, v in frame["gain"].value_counts().sort_index().items()},
             "data_fingerprint": fingerprint(frame, features),
-            "grid": trials,
-            "chosen": chosen,
-            "params": params,
-            "num_iterations": chosen["best_iteration"],
+            "plan": {k: {key: v[key] for key in ("params", "rounds_per_row")} for k, v in plans.items()},
+            "fits": {k: {key: val for key, val in v.items() if key != "trials"} for k, v in plans.items()},
+            "grid": [t for v in plans.values() for t in v.get("trials", [])],
+            "refit_of_plan": plan is not None,
             "lightgbm_version": lgb.__version__,
             "fit_seconds": round(time.perf_counter() - started, 2),
             "gains": get_settings().gains,
+            "success_outcomes": list(get_settings().success_outcomes),
         }
         return self
 
-    def _fit_lambdarank(self, frame: pd.DataFrame, features: pd.DataFrame, is_valid: np.ndarray | None):
-        r = get_settings().ranker
-        grid = [dict(zip(r.grid, values)) for values in itertools.product(*r.grid.values())] or [{}]
-        trials = []
-        if is_valid is not None:
-            dtrain = self._dataset(frame[~is_valid], features[~is_valid])
-            dvalid = self._dataset(frame[is_valid], features[is_valid])
-            for point in grid:
-                evals: dict = {}
-                lgb.train(
-                    self._params(point, len(frame)),
-                    dtrain,
-                    num_boost_round=r.n_estimators,
-                    valid_sets=[dvalid],
-                    valid_names=["valid"],
-                    callbacks=[lgb.early_stopping(r.early_stopping_rounds, verbose=False), lgb.record_evaluation(evals)],
-                )
-                curve = evals["valid"][f"ndcg@{EVAL_AT}"]
-                best = int(np.argmax(curve)) + 1
-                trials.append({"params": point, "best_iteration": best, f"valid_ndcg@{EVAL_AT}": float(curve[best - 1])})
-            chosen = max(trials, key=lambda t: t[f"valid_ndcg@{EVAL_AT}"])
-        else:
-            chosen = {"params": {}, "best_iteration": r.n_estimators, f"valid_ndcg@{EVAL_AT}": None}
-        params = self._params(chosen["params"], len(frame))
-        booster = lgb.train(params, self._dataset(frame, features), num_boost_round=chosen["best_iteration"])
-        return booster, trials, chosen, {k: v for k, v in params.items() if k != "monotone_constraints"}
-
-    def _chain_params(self, overrides: dict, rows: int) -> dict:
-        r = get_settings().ranker
-        params = {
-            "objective": "binary",
-            "metric": "binary_logloss",
-            "learning_rate": r.chain_learning_rate,
-            "num_leaves": 7,
-            "min_data_in_leaf": r.chain_min_child_samples,
-            "bagging_fraction": r.subsample,
-            "bagging_freq": 1,
-            "feature_fraction": r.colsample_bytree,
-            # A step models failing: what may only lower the score may only raise a failure.
-            "monotone_constraints": [-MONOTONE.get(f, 0) for f in self.features],
-            "monotone_constraints_method": "intermediate",
-            "seed": self.seed,
-            "deterministic": True,
-            "force_row_wise": True,
-            "verbose": -1,
-            # One thread: a step's model is small, and on a shared two-core machine a second LightGBM
-            # thread waits on busy cores (measured: the same chain took 225 s on two threads under
-            # load against about 20 s on one).
-            "num_threads": 1,
-        }
-        params.update(self.params)
-        params.update(overrides)
-        return params
-
-    def _fit_chain(self, frame: pd.DataFrame, features: pd.DataFrame, is_valid: np.ndarray | None):
-        """One binary failure model per funnel step, each on the referrals that reached it."""
-        r = get_settings().ranker
-        stages = list(r.chain_stages)
-        stopped = _stopped_at(frame, stages)
-        X = features[self.features].to_numpy(dtype=float)
-        grid = [dict(zip(r.chain_grid, values)) for values in itertools.product(*r.chain_grid.values())] or [{}]
-        boosters, trials, chosen_all = [], [], {}
-        reached = np.ones(len(frame), dtype=bool)
-        for k, stage in enumerate(stages):
-            y = (stopped == k).astype(float)
-            if len(np.unique(y[reached])) < 2:
-                raise ValueError(f"cannot train the chain: no variety of outcomes at stage {stage!r} ({int(reached.sum())} referrals reached it)")
-            chosen = {"params": {}, "best_iteration": r.chain_n_estimators, "valid_logloss": None}
-            if is_valid is not None:
-                fit_rows, valid_rows = reached & ~is_valid, reached & is_valid
-                dtrain = lgb.Dataset(X[fit_rows], label=y[fit_rows], feature_name=self.features, free_raw_data=False)
-                dvalid = lgb.Dataset(X[valid_rows], label=y[valid_rows], reference=dtrain)
-                stage_trials = []
-                for point in grid:
-                    evals: dict = {}
-                    lgb.train(
-                        self._chain_params(point, len(frame)), dtrain, num_boost_round=r.chain_n_estimators,
-                        valid_sets=[dvalid], valid_names=["valid"],
-                        callbacks=[lgb.early_stopping(r.early_stopping_rounds, verbose=False), lgb.record_evaluation(evals)],
-                    )
-                    curve = evals["valid"]["binary_logloss"]
-                    best = int(np.argmin(curve)) + 1
-                    stage_trials.append({"stage": stage, "params": point, "best_iteration": best, "valid_logloss": float(curve[best - 1])})
-                chosen = min(stage_trials, key=lambda t: t["valid_logloss"])
-                trials += stage_trials
-            # Refit on the whole window, a little longer than validated: it holds ~25 % more rows.
-            rounds = max(1, int(round(chosen["best_iteration"] / (1 - VALIDATION_FRACTION)))) if is_valid is not None else chosen["best_iteration"]
-            data = lgb.Dataset(X[reached], label=y[reached], feature_name=self.features, free_raw_data=False)
-            boosters.append(lgb.train(self._chain_params(chosen["params"], len(frame)), data, num_boost_round=rounds))
-            chosen_all[stage] = {**chosen, "refit_iterations": rounds, "rows": int(reached.sum()), "failure_rate": float(y[reached].mean())}
-            reached &= stopped != k
-        params = {k: v for k, v in self._chain_params({}, len(frame)).items() if k != "monotone_constraints"}
-        # "best_iteration" (total trees over the steps) keeps the lambdarank metadata's shape.
-        chosen = {"params": {}, "stages": chosen_all, "best_iteration": sum(c["refit_iterations"] for c in chosen_all.values())}
-        return OutcomeChain(stages, boosters), trials, chosen, params
+    def refit(self, train: Pairs) -> "LightGBMRanker":
+        """A new ranker of the same structure, features and feature config, fitted on ``train``
+        with this one's validated parameters (no new search)."""
+        if not self.metadata.get("plan"):
+            raise RuntimeError("refit: this ranker was not fitted, so it has no validated parameters")
+        twin = LightGBMRanker(self.features, self.params, self.seed, self.structure, self.feature_config)
+        twin.name = self.name
+        return twin.fit(train, plan=self.metadata["plan"])
 
     def _sorted(self, train: Pairs) -> tuple[pd.DataFrame, pd.DataFrame]:
-        needed = ("gain", "query_id", "as_of") + (("outcome",) if self.structure == "chain" else ())
+        needed = ("gain", "query_id", "as_of", "outcome")
         missing = [c for c in needed if c not in train.frame.columns]
         if missing:
             raise ValueError(f"training pairs lack column(s) {missing}; build them with matcher.labels.training_pairs")
@@ -365,12 +342,9 @@ class LightGBMRanker:
         if query_by not in QUERY_KEYS:
             raise ValueError(f"settings.ranker.query_by must be one of {list(QUERY_KEYS)}, got {query_by!r}")
         group = train.frame[QUERY_KEYS[query_by]].to_numpy()
-        # Groups contiguous (LightGBM's layout), each in time order; the split later keeps that.
+        # Queries contiguous (lambdarank's layout), each in time order; the time split keeps that.
         order = np.lexsort((train.frame["query_id"].to_numpy(), train.frame["as_of"].to_numpy(), group))
-        frame = train.frame.iloc[order].reset_index(drop=True)
-        frame["_group"] = group[order]
-        features = train.features.iloc[order].reset_index(drop=True)
-        return frame, features
+        return train.frame.iloc[order].reset_index(drop=True), train.features.iloc[order].reset_index(drop=True)
 
     def _check_features(self, features: pd.DataFrame) -> None:
         missing = [f for f in self.features if f not in features.columns]
@@ -380,53 +354,97 @@ class LightGBMRanker:
     # ---- scoring -------------------------------------------------------------------------
 
     def _matrix(self, pairs: Pairs | pd.DataFrame) -> np.ndarray:
-        if self.booster is None:
+        if self.success is None:
             raise RuntimeError("the ranker is not fitted: call fit() or load() first")
-        features = pairs.features if isinstance(pairs, Pairs) else pairs
+        features = feature_matrix(pairs)
         self._check_features(features)
         return features[self.features].to_numpy(dtype=float)
 
     def score(self, pairs: Pairs | pd.DataFrame) -> np.ndarray:
-        """Higher is better; accepts ``Pairs`` or a bare feature frame."""
-        return self.booster.predict(self._matrix(pairs), num_threads=_threads(len(pairs))) if len(pairs) else np.zeros(0)
+        """Higher is better: log P(success), or the lambdarank score. Accepts ``Pairs`` or a feature frame."""
+        if not len(pairs):
+            return np.zeros(0)
+        X = self._matrix(pairs)
+        if isinstance(self.success, FailureChain):
+            return self.success.predict(X, num_threads=_threads(len(X)))
+        return self.success.predict(X, num_threads=_threads(len(X)))
 
-    def chance(self, scores: np.ndarray) -> np.ndarray | None:
-        """Estimated probability of success (completed or hired) for the funnel's scores, which are
-        log P(success); None for lambdarank, whose scores only order."""
-        return np.exp(scores) if self.structure == "chain" else None
+    def predict(self, pairs: Pairs | pd.DataFrame) -> Prediction:
+        """Score, chance of success (None for lambdarank) and chance the citizen says yes."""
+        if not len(pairs):
+            return Prediction(np.zeros(0), np.zeros(0), np.zeros(0))
+        X = self._matrix(pairs)
+        threads = _threads(len(X))
+        acceptance = np.exp(self.acceptance_model.predict(X, num_threads=threads))
+        if isinstance(self.success, FailureChain):
+            log_p = self.success.predict(X, num_threads=threads)
+            return Prediction(log_p, np.exp(log_p), acceptance)
+        return Prediction(self.success.predict(X, num_threads=threads), None, acceptance)
 
     def contributions(self, pairs: Pairs | pd.DataFrame) -> np.ndarray:
-        """Per-feature contributions (SHAP values), shape (n, len(features) + 1); the last column is the bias."""
-        return self.booster.predict(self._matrix(pairs), pred_contrib=True, num_threads=_threads(len(pairs)))
+        """Per-feature contributions to the score, shape (n, len(features) + 1); the last column is the bias."""
+        X = self._matrix(pairs)
+        if isinstance(self.success, FailureChain):
+            return self.success.contributions(X, num_threads=_threads(len(X)))
+        return self.success.predict(X, pred_contrib=True, num_threads=_threads(len(X)))
+
+    def feature_importance(self) -> pd.Series:
+        """Total gain per feature of the success model, largest first."""
+        if self.success is None:
+            raise RuntimeError("the ranker is not fitted")
+        values = self.success.feature_importance(importance_type="gain")
+        return pd.Series(values, index=self.features).sort_values(ascending=False)
 
     # ---- persistence ---------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write the LightGBM text model(s) (``model.txt``, or ``model_<stage>.txt`` per funnel
-        step of a chain) and ``metadata.json`` into the folder ``path``."""
-        if self.booster is None:
+        """Write ``success_<stage>.txt`` (or ``success.txt`` for lambdarank), ``acceptance.txt`` and
+        ``metadata.json`` into the folder ``path``: LightGBM text models, readable without Python."""
+        if self.success is None:
             raise RuntimeError("nothing to save: the ranker is not fitted")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        if isinstance(self.booster, OutcomeChain):
-            self.booster.save_model(path)
+        if isinstance(self.success, FailureChain):
+            for stage, b in zip(self.success.stages, self.success.boosters):
+                b.save_model(str(path / f"success_{stage}.txt"))
         else:
-            self.booster.save_model(str(path / MODEL_FILE))
+            self.success.save_model(str(path / "success.txt"))
+        self.acceptance_model.boosters[0].save_model(str(path / "acceptance.txt"))
         (path / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str), encoding="utf-8")
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "LightGBMRanker":
-        """A fitted ranker from a folder written by :meth:`save`."""
+        """A fitted ranker from a folder written by :meth:`save`; reads no settings."""
         path = Path(path)
-        metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8")) if (path / METADATA_FILE).exists() else {}
-        ranker = cls(features=metadata.get("features"), structure=metadata.get("structure"))
-        if metadata.get("structure") == "chain":
-            ranker.booster = OutcomeChain.load(path, metadata["stages"])
-        elif (path / MODEL_FILE).exists():
-            ranker.booster = lgb.Booster(model_file=str(path / MODEL_FILE))
-        else:
-            raise FileNotFoundError(f"no LightGBM model at {path / MODEL_FILE}")
-        ranker.features = ranker.booster.feature_name()
+        if not (path / METADATA_FILE).exists():
+            raise FileNotFoundError(f"no {METADATA_FILE} in {path}: not a saved LightGBM ranker")
+        metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+        if metadata.get("kind") != ARTIFACT_KIND:
+            raise ValueError(f"{path}: a {metadata.get('kind')!r} artefact, not {ARTIFACT_KIND!r}")
+        ranker = cls.__new__(cls)
+        ranker.features = list(metadata["features"])
+        ranker.params, ranker.seed = {}, 0
+        ranker.structure = metadata["structure"]
+        ranker.name = metadata["ranker"]
+        ranker.feature_config = FeatureConfig.from_dict(metadata["feature_config"])
         ranker.metadata = metadata
+
+        def booster(name: str) -> lgb.Booster:
+            file = path / name
+            if not file.exists():
+                raise FileNotFoundError(f"saved ranker at {path}: {name} is missing")
+            return lgb.Booster(model_file=str(file))
+
+        if metadata["stages"]:
+            ranker.success = FailureChain(metadata["stages"], [booster(f"success_{s}.txt") for s in metadata["stages"]])
+        else:
+            ranker.success = booster("success.txt")
+        ranker.acceptance_model = FailureChain(["declined"], [booster("acceptance.txt")])
+        if ranker.success_feature_names() != ranker.features:
+            raise ValueError(f"saved ranker at {path}: the model files' features differ from metadata.json's")
         return ranker
+
+    def success_feature_names(self) -> list[str]:
+        first = self.success.boosters[0] if isinstance(self.success, FailureChain) else self.success
+        return list(first.feature_name())
