@@ -154,9 +154,19 @@ def candidates(
 def evaluate(
     as_of: Optional[str] = AsOfOption,
     truth: Optional[Path] = typer.Option(None, "--truth", help="World folder with _truth/ (simulated data)"),
+    families: bool = typer.Option(False, "--families", help="Instead: simulate one world per truth family, evaluate each, report the worst case"),
+    citizens: int = typer.Option(4000, "--citizens", help="With --families: citizens per simulated world"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="With --families: the worlds' seed (default: the settings')"),
     db: Optional[str] = DbOption,
 ) -> None:
-    """The model against the baselines on a time split; writes reports/evaluation.md and plots."""
+    """The model against the baselines on a time split; writes reports/evaluation.md and plots.
+
+    With --families: every ranker on a fresh world of every truth family (reports/families.md)."""
+    if families:
+        from matcher.families import run_families
+
+        typer.echo(run_families(citizens=citizens, seed=get_settings().sim_seed if seed is None else seed).describe())
+        return
     from matcher.evaluate import run_evaluation
 
     report = run_evaluation(_engine(db), as_of=_date(as_of), truth_dir=truth)
