@@ -99,6 +99,23 @@ class PeerSettings(BaseModel):
     als_alpha: float = 10.0
 
 
+class PlanSettings(BaseModel):
+    """The municipal plan (``matcher.plan``) and its congestion metrics (``matcher.congestion``)."""
+
+    # Integer cost units for the largest value in the min-cost flow (rounding loses at most
+    # citizens / resolution of the largest value in total).
+    resolution: int = 1_000_000
+    # Fill a list with places taken in the plan when fewer than K have room (see matcher.plan).
+    fill_taken: bool = True
+    # Hold places only for feasible pairs (matcher.features.candidates). Off: the model's value
+    # already weighs the commute, hours, licence and Danish gaps, and the service shows infeasible
+    # suggestions (after the feasible ones) because a caseworker may know better.
+    feasible_only: bool = False
+    # The random-order procedure of the allocation ratio: this many seeded orders.
+    orders: int = 20
+    seed: int = 2026
+
+
 class AuthSettings(BaseModel):
     """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
 
@@ -147,6 +164,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     peers: PeerSettings = Field(default_factory=PeerSettings)
+    plan: PlanSettings = Field(default_factory=PlanSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
     mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
