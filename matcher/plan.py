@@ -150,6 +150,7 @@ def allocate(
     capacity: Mapping[str, int] | pd.Series,
     k: int,
     fill_taken: bool | None = None,
+    feasible_only: bool | None = None,
 ) -> Plan:
     """The plan: the best assignment under capacity, and each citizen's list of ``k`` built from it.
 
@@ -157,16 +158,20 @@ def allocate(
     the detail). ``capacity``: opening -> free places. A list holds the citizen's assigned place
     first, then places with room left after the assignment, then (``fill_taken``, default
     ``settings.plan.fill_taken``) places taken in the plan; each block by value, then id.
-    ``settings.plan.feasible_only`` keeps pairs with ``feasible == False`` out of the assignment.
+    ``feasible_only`` (default ``settings.plan.feasible_only``) keeps pairs with ``feasible ==
+    False`` out of the assignment (they may still be listed).
     """
     if k < 1:
         raise ValueError(f"allocate: k must be at least 1, got {k}")
     s = get_settings().plan
     fill_taken = s.fill_taken if fill_taken is None else fill_taken
+    feasible_only = s.feasible_only if feasible_only is None else feasible_only
     cap = as_capacity(capacity, "allocate")
     frame = _pairs(pairs, cap, "allocate")
     started = time.perf_counter()
-    eligible = frame[frame["feasible"].astype(bool)] if s.feasible_only and "feasible" in frame.columns else frame
+    if feasible_only and "feasible" not in frame.columns:
+        raise ValueError("allocate: feasible_only needs a 'feasible' column in the pairs")
+    eligible = frame[frame["feasible"].astype(bool)] if feasible_only else frame
     held, n_arcs = _solve(eligible, cap)
     seconds = time.perf_counter() - started
 

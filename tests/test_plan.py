@@ -129,6 +129,9 @@ def test_the_plan_is_deterministic_whatever_the_row_order():
 def test_infeasible_pairs_hold_no_place_when_feasible_only(monkeypatch):
     pairs = pd.DataFrame({"citizen_id": ["a", "b"], "opportunity_id": ["x", "x"], "value": [0.9, 0.2], "feasible": [False, True]})
     assert allocate(pairs, {"x": 1}, k=2).assignment["citizen_id"].tolist() == ["a"]
+    assert allocate(pairs, {"x": 1}, k=2, feasible_only=True).assignment["citizen_id"].tolist() == ["b"]
+    with pytest.raises(ValueError, match="needs a 'feasible' column"):
+        allocate(pairs.drop(columns="feasible"), {"x": 1}, k=2, feasible_only=True)
     monkeypatch.setenv("MATCHER_PLAN__FEASIBLE_ONLY", "true")
     get_settings.cache_clear()
     try:
