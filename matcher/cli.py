@@ -114,6 +114,9 @@ def recommend(
     k: int = typer.Option(None, "--k", help="How many suggestions"),
     out: Optional[Path] = typer.Option(None, "--out", help="CSV file for --all"),
     shard: Optional[str] = typer.Option(None, "--shard", help="I/N: only part I (0-based) of N, for --all on N workers"),
+    allocate: bool = typer.Option(
+        False, "--allocate", help="With --all: the municipal plan, every list chosen jointly under the free places (score: chance of success)"
+    ),
     db: Optional[str] = DbOption,
 ) -> None:
     """Top K open opportunities for one citizen (with reasons) or for all (to a CSV)."""
@@ -124,8 +127,22 @@ def recommend(
     parts = _shard(shard)
     if all_ and out is None:
         raise typer.BadParameter("--all needs --out FILE.csv")
+    if allocate and not all_:
+        raise typer.BadParameter("--allocate plans every citizen at once: use it with --all")
+    if allocate and parts is not None:
+        raise typer.BadParameter("--allocate plans all citizens jointly: not with --shard")
     matcher = Matcher.load(_engine(db))
     k = k or get_settings().default_k
+    if allocate:
+        from matcher.plan import plan_for
+
+        plan = plan_for(matcher, k=k, as_of=_date(as_of))
+        plan.lists.to_csv(out, index=False)
+        typer.echo(
+            f"wrote {len(plan.lists)} rows for {plan.lists['citizen_id'].nunique()} citizens to {out}; "
+            f"the plan holds {len(plan.assignment)} places (expected successes by the model: {plan.objective:.1f})"
+        )
+        return
     if all_:
         frame = matcher.recommend_all(k=k, as_of=_date(as_of), shard=parts)
         frame.to_csv(out, index=False)

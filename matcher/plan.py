@@ -103,7 +103,9 @@ def _pairs(pairs: pd.DataFrame, capacity: pd.Series, where: str) -> pd.DataFrame
     unknown = pd.unique(pairs.loc[~pairs["opportunity_id"].isin(capacity.index), "opportunity_id"])
     if len(unknown):
         raise ValueError(f"{where}: opening(s) {list(unknown[:5])} have no capacity given")
-    out = pairs.assign(value=value).sort_values(["citizen_id", "opportunity_id"], kind="stable")
+    # Only what the plan uses: a caller's own columns (a model's raw score, say) stay out of it.
+    keep = ["citizen_id", "opportunity_id", "value"] + (["feasible"] if "feasible" in pairs.columns else [])
+    out = pairs.assign(value=value)[keep].sort_values(["citizen_id", "opportunity_id"], kind="stable")
     return out.reset_index(drop=True)
 
 

@@ -241,6 +241,7 @@ def test_plan_for_the_small_world(small_world, small_matcher, small_world_dir):
     day = latest_date(small_world)
     plan = plan_for(small_matcher, k=5)
     lists = plan.lists
+    assert list(plan.detail.columns) == LIST_COLUMNS + ["assigned", "room_left", "feasible"]
     capacity = suggestable(small_world, day).set_index("opportunity_id")["free_capacity"]
     assert set(lists["citizen_id"]) == set(small_world.active_citizens(day)["citizen_id"])
     assert set(lists["opportunity_id"]) <= set(capacity.index)
@@ -257,3 +258,29 @@ def test_plan_for_the_small_world(small_world, small_matcher, small_world_dir):
     truth = pairs[["citizen_id", "opportunity_id"]].assign(probability=Truth.load(small_world_dir).success_probability(pairs))
     run = random_order(lists, capacity, truth, orders=3, holds=held.set_index("citizen_id")["opportunity_id"])
     assert run.successes == pytest.approx(held.merge(truth, on=["citizen_id", "opportunity_id"])["probability"].sum())
+
+
+def test_recommend_all_allocate_writes_the_contract_columns(small_db_url, small_world, champion_mlflow_dir, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+    from matcher.service import latest_date
+
+    monkeypatch.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{champion_mlflow_dir / 'mlflow.db'}")
+    monkeypatch.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(champion_mlflow_dir / "artifacts"))
+    get_settings.cache_clear()
+    day = latest_date(small_world).date().isoformat()
+    out = tmp_path / "plan.csv"
+    runner = CliRunner()
+    try:
+        result = runner.invoke(app, ["recommend", "--all", "--allocate", "--as-of", day, "--k", "4", "--out", str(out), "--db", small_db_url])
+        sharded = runner.invoke(app, ["recommend", "--all", "--allocate", "--out", str(out), "--shard", "0/2", "--db", small_db_url])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "the plan holds" in result.output
+    written = pd.read_csv(out, dtype={"citizen_id": str, "opportunity_id": str})
+    assert list(written.columns) == LIST_COLUMNS
+    assert set(written["citizen_id"]) == set(small_world.active_citizens(day)["citizen_id"])
+    assert written.groupby("citizen_id")["rank"].max().max() == 4
+    assert sharded.exit_code != 0 and "not with --shard" in sharded.output + (sharded.stderr or "")
