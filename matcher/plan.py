@@ -12,14 +12,20 @@ optimum fills every place, nothing has room after it, and a list without them wo
 four citizens in five; the caseworker should still see the best options and that they are held
 for others (they come free when a holder declines or is rejected).
 
-Why min-cost flow (OR-Tools) and not entropic optimal transport (POT): the plan must be a real
-assignment — a place is held for one named citizen or not — and deterministic. Min-cost flow
-solves the integer problem exactly (the network matrix is totally unimodular, so the optimum is
-integral) in about a second for 6,000 citizens x 300 openings, with no temperature to choose and
-no rounding of a fractional plan afterwards. Entropic transport gives a smoothed, fractional plan
-whose sharpness depends on the regularisation: its small values underflow and its large ones
-spread each citizen over several openings, which is what one would want to rank under uncertain
-values, but the ranking inside a list is done by value here anyway.
+Why min-cost flow (OR-Tools) and not entropic optimal transport (POT): a held place belongs to
+one named citizen, so the plan must be an integral assignment. Min-cost flow finds the exact
+optimum of that integer problem (the network matrix is totally unimodular, so the LP optimum is
+integral) in about a second, deterministically, with nothing to tune. Entropic transport solves a
+smoothed relaxation: its plan spreads each citizen over openings in proportion to
+exp(value / epsilon), approaches the optimum only as epsilon goes to 0, where Sinkhorn's iterations
+slow down and underflow, and still needs a rounding step to hold places, which gives up the
+exactness the allocation ratio is measured against. Its smoothing spreads exposure; here exposure
+is measured instead (``matcher.congestion``).
+
+The holds protect places only where they are kept: when every caseworker proposes from the lists
+as they are, a place the plan holds for one citizen goes to whichever listing citizen comes
+first. ``matcher.congestion.random_order`` measures both (``holds``), and so does
+``benchmarks/bench_plan.py``.
 
 The network: source -> citizen (capacity 1) -> opening (capacity 1, cost -value) -> sink (the
 opening's free places), plus a zero-cost arc source -> sink so that no one has to be assigned.
@@ -33,7 +39,8 @@ true expected successes, since a large opening's places then lack takers; so the
 
 ``value`` is generic: by default the model's chance of success, later an expected-surplus index
 that combines acceptance and success. The list's ``score`` is that value, so the held rows' scores
-add up to the plan's objective; scores are not monotone in rank within a plan's list, by design.
+add up to the plan's objective (``recommend --all`` writes the model's raw score instead, for the
+outcome chain log P(success)); scores are not monotone in rank within a plan's list, by design.
 """
 from __future__ import annotations
 
