@@ -4,6 +4,8 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matcher.congestion import congestion, exposure, gini, list_oracle_ratio, optimum, random_order
@@ -27,7 +29,7 @@ def lsa_optimum(pairs: pd.DataFrame, capacity: pd.Series) -> float:
     """The best assignment with scipy: one column per free place, 0 where a pair is missing."""
     citizens = sorted(pairs["citizen_id"].unique())
     places = [o for o in capacity.index for _ in range(int(capacity[o]))]
-    if not places:
+    if not places or not citizens:
         return 0.0
     value = pairs.set_index(["citizen_id", "opportunity_id"])["value"]
     matrix = np.array([[value.get((c, o), 0.0) for o in places] for c in citizens])
@@ -53,9 +55,15 @@ def brute_force_optimum(pairs: pd.DataFrame, capacity: pd.Series) -> float:
 # ---- the assignment ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_assignment_is_optimal_and_respects_capacity(seed):
-    pairs, capacity = random_case(seed, citizens=12, openings=5)
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    citizens=st.integers(1, 14),
+    openings=st.integers(1, 6),
+    density=st.floats(0.2, 1.0),
+)
+def test_assignment_is_optimal_and_respects_capacity(seed, citizens, openings, density):
+    pairs, capacity = random_case(seed, citizens=citizens, openings=openings, density=density)
     held = assign(pairs, capacity)
     assert held["citizen_id"].is_unique
     used = held["opportunity_id"].value_counts()
