@@ -111,7 +111,7 @@ def _pairs(pairs: pd.DataFrame, capacity: pd.Series, where: str) -> pd.DataFrame
     if len(unknown):
         raise ValueError(f"{where}: opening(s) {list(unknown[:5])} have no capacity given")
     # Only what the plan uses: a caller's own columns (a model's raw score, say) stay out of it.
-    keep = ["citizen_id", "opportunity_id", "value"] + (["feasible"] if "feasible" in pairs.columns else [])
+    keep = ["citizen_id", "opportunity_id", "value"] + [c for c in ("feasible", "eligible") if c in pairs.columns]
     out = pairs.assign(value=value)[keep].sort_values(["citizen_id", "opportunity_id"], kind="stable")
     return out.reset_index(drop=True)
 
@@ -167,21 +167,26 @@ def allocate(
     the detail). ``capacity``: opening -> free places. A list holds the citizen's assigned place
     first, then places with room left after the assignment, then (``fill_taken``, default
     ``settings.plan.fill_taken``) places taken in the plan; each block by value, then id.
-    ``feasible_only`` (default ``settings.plan.feasible_only``) keeps pairs with ``feasible ==
-    False`` out of the assignment (they may still be listed).
+    ``feasible_only`` keeps pairs with ``feasible == False`` out of the assignment, and pairs with
+    ``eligible == False`` (a hard rule of the ranking policy) are always kept out; both may still be
+    listed.
     """
     if k < 1:
         raise ValueError(f"allocate: k must be at least 1, got {k}")
     s = get_settings().plan
     fill_taken = s.fill_taken if fill_taken is None else fill_taken
-    feasible_only = s.feasible_only if feasible_only is None else feasible_only
+    feasible_only = bool(feasible_only)
     cap = as_capacity(capacity, "allocate")
     frame = _pairs(pairs, cap, "allocate")
     started = time.perf_counter()
     if feasible_only and "feasible" not in frame.columns:
         raise ValueError("allocate: feasible_only needs a 'feasible' column in the pairs")
-    eligible = frame[frame["feasible"].astype(bool)] if feasible_only else frame
-    held, n_arcs = _solve(eligible, cap)
+    holdable = np.ones(len(frame), dtype=bool)
+    if "eligible" in frame.columns:
+        holdable &= frame["eligible"].astype(bool).to_numpy()
+    if feasible_only:
+        holdable &= frame["feasible"].astype(bool).to_numpy()
+    held, n_arcs = _solve(frame[holdable], cap)
     seconds = time.perf_counter() - started
 
     room = cap.sub(held["opportunity_id"].value_counts(), fill_value=0).astype(np.int64)
@@ -203,39 +208,31 @@ def allocate(
 def score_pairs(matcher, as_of: date | pd.Timestamp | str | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Every active citizen x every suggestable opening on ``as_of``, scored by ``matcher``'s ranker.
 
-    Returns the pairs (``citizen_id, opportunity_id, score, value, feasible``; ``value`` is the
-    ranker's chance of success) and the free capacity per suggestable opening. The ranker must
-    estimate chances (``ranker.chance``): a plan adds values up across citizens, which a score that
-    only orders one citizen's list cannot support.
+    Returns the pairs (``citizen_id, opportunity_id, score, value, feasible, eligible``) and the
+    free capacity per suggestable opening. ``value`` is what the ranking policy orders by, as a
+    probability: the chance of success, times the chance the citizen says yes to the power of the
+    wish weight (``matcher.ranking``); ``feasible``: no stated limit broken (the flags the page
+    shows); ``eligible``: no hard rule switched on in settings broken (a place is held only there). The ranker must estimate chances: a plan adds values up across citizens, which a
+    score that only orders one citizen's list cannot support.
     """
-    from matcher.features.build import build_features
-    from matcher.features.candidates import candidate_pairs, feasible, suggestable
-    from matcher.service import PAIRS_PER_CHUNK, latest_date
+    from matcher.features.candidates import suggestable
+    from matcher.ranking import hard_rule_breaches, ranking_index
+    from matcher.service import latest_date
 
-    chance_of = getattr(matcher.ranker, "chance", None)
     world = matcher.world
     day = latest_date(world) if as_of is None else pd.Timestamp(as_of).normalize()
-    opps = suggestable(world, day)
-    capacity = opps.set_index("opportunity_id")["free_capacity"].astype(np.int64)
-    citizens = world.active_citizens(day)["citizen_id"].to_numpy()
-    columns = ["citizen_id", "opportunity_id", "score", "value", "feasible"]
-    if len(citizens) == 0 or opps.empty:
-        return pd.DataFrame(columns=columns), capacity
-    per_chunk = max(1, PAIRS_PER_CHUNK // len(opps))
+    capacity = suggestable(world, day).set_index("opportunity_id")["free_capacity"].astype(np.int64)
+    columns = ["citizen_id", "opportunity_id", "score", "value", "feasible", "eligible"]
     parts = []
-    for start in range(0, len(citizens), per_chunk):
-        pairs = candidate_pairs(world, citizens[start : start + per_chunk], capacity.index, day)
-        if pairs.empty:
-            continue
-        features = build_features(world, pairs, space=matcher.space)
-        scores = np.asarray(matcher.ranker.score(features), dtype=float)
-        chances = chance_of(scores) if chance_of else None
-        if chances is None:
+    for pairs, pred, flags in matcher.score_all(day):
+        if pred.chance is None:
             raise ValueError(
                 "plan: the model gives no chance of success (a lambdarank model only orders each list); "
-                "train the outcome-chain structure (settings.ranker.structure = 'chain') to plan"
+                "train a probabilistic structure (settings.ranker.structure = 'binary' or 'chain') to plan"
             )
-        parts.append(pairs.assign(score=scores, value=chances, feasible=feasible(features))[columns])
+        value = np.exp(ranking_index(pred.score, pred.chance, pred.acceptance))
+        parts.append(pairs.assign(score=pred.score, value=value, feasible=~flags.any(axis=1).to_numpy(),
+                                  eligible=~hard_rule_breaches(flags))[columns])
     return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)), capacity
 
 

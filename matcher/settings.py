@@ -107,10 +107,6 @@ class PlanSettings(BaseModel):
     resolution: int = 1_000_000
     # Fill a list with places taken in the plan when fewer than K have room (see matcher.plan).
     fill_taken: bool = True
-    # Hold places only for feasible pairs (matcher.features.candidates). Off: the model's value
-    # already weighs the commute, hours, licence and Danish gaps, and the service shows infeasible
-    # suggestions (after the feasible ones) because a caseworker may know better.
-    feasible_only: bool = False
     # The random-order procedure of the allocation ratio: this many seeded orders.
     orders: int = 20
     seed: int = 2026

@@ -134,21 +134,16 @@ def test_the_plan_is_deterministic_whatever_the_row_order():
     pd.testing.assert_frame_equal(first, shuffled)
 
 
-def test_infeasible_pairs_hold_no_place_when_feasible_only(monkeypatch):
+def test_infeasible_or_ineligible_pairs_hold_no_place():
     pairs = pd.DataFrame({"citizen_id": ["a", "b"], "opportunity_id": ["x", "x"], "value": [0.9, 0.2], "feasible": [False, True]})
     assert allocate(pairs, {"x": 1}, k=2).assignment["citizen_id"].tolist() == ["a"]
     assert allocate(pairs, {"x": 1}, k=2, feasible_only=True).assignment["citizen_id"].tolist() == ["b"]
     with pytest.raises(ValueError, match="needs a 'feasible' column"):
         allocate(pairs.drop(columns="feasible"), {"x": 1}, k=2, feasible_only=True)
-    monkeypatch.setenv("MATCHER_PLAN__FEASIBLE_ONLY", "true")
-    get_settings.cache_clear()
-    try:
-        plan = allocate(pairs, {"x": 1}, k=2)
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    # A pair breaking a hard rule of the ranking policy is never held, but is still listed.
+    plan = allocate(pairs.assign(eligible=[False, True]), {"x": 1}, k=2)
     assert plan.assignment["citizen_id"].tolist() == ["b"]
-    assert "feasible" in plan.detail.columns
+    assert "feasible" in plan.detail.columns and set(plan.lists["citizen_id"]) == {"a", "b"}
 
 
 @pytest.mark.parametrize(
