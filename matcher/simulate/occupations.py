@@ -29,14 +29,14 @@ UNIT_WEIGHTS: dict[str, float] = {
 # NACE sections where a family's jobs are found (ISCO sub-major group -> sections).
 FAMILY_INDUSTRIES: dict[str, str] = {
     "41": "NOM", "42": "NOG", "43": "HGO", "44": "ON",
-    "51": "ISN", "52": "G", "53": "QP", "54": "NR",
+    "51": "SN", "52": "G", "53": "QP", "54": "NR",
     "71": "F", "72": "CFG", "73": "C", "74": "FC", "75": "C",
     "81": "C", "82": "C", "83": "H",
     "91": "NIQ", "92": "AN", "93": "FHC", "94": "I", "95": "G", "96": "EHN",
 }
 # Unit groups whose industries differ from their family's.
 UNIT_INDUSTRIES: dict[str, str] = {
-    "5120": "IQ", "5131": "I", "5321": "Q", "5322": "Q", "5311": "P", "5312": "P",
+    "5120": "IQ", "5131": "I", "5132": "I", "5111": "H", "5165": "P", "5321": "Q", "5322": "Q", "5311": "P", "5312": "P",
     "5153": "LO", "9214": "AO", "9611": "E", "9612": "E", "9122": "NG", "9333": "HG",
 }
 # Families whose work is physically hard (the physical-health barrier weighs more there).
