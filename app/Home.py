@@ -9,9 +9,9 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ui  # noqa: E402
-from matcher import audit  # noqa: E402
 from matcher.access import pages_for  # noqa: E402
 from matcher.i18n import LANGUAGES  # noqa: E402
+from matcher.sessions import end_session  # noqa: E402
 from matcher.settings import get_settings  # noqa: E402
 
 st.set_page_config(page_title="matcher", layout="wide")
@@ -24,7 +24,7 @@ def language_switch() -> None:
 
 
 def sign_out() -> None:
-    audit.record(ui.engine(), ui.user(), audit.SIGN_OUT)
+    end_session(ui.engine(), ui.user().session)
     st.session_state.clear()
     if get_settings().auth.mode == "oidc":
         st.logout()

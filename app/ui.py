@@ -10,9 +10,9 @@ from pathlib import Path
 import streamlit as st
 
 from matcher import i18n
+from matcher.access import AccessDenied, SessionEnded, open_page
+from matcher.auth import UNKNOWN_SOURCE, SignedIn
 from matcher.contract import OUTCOMES
-from matcher.access import AccessDenied, require_page
-from matcher.auth import SignedIn
 from matcher.db import make_engine
 from matcher.settings import get_settings
 
@@ -38,19 +38,31 @@ def t(key: str, **values) -> str:
 
 
 def user() -> SignedIn | None:
+    """The signed-in user with their session token, as of the last check (``guard`` checks again)."""
     return st.session_state.get("user")
 
 
+def source() -> str:
+    """The visitor's address: sign-in throttling and the audit log use it."""
+    return st.context.ip_address or UNKNOWN_SOURCE
+
+
 def guard(page: str) -> SignedIn:
-    """The signed-in user, or stop the page with an error when the role may not open it."""
-    current = user()
-    if current is None:
-        st.switch_page(page_path("sign_in"))
+    """The live signed-in user, checked on every run of the page (``matcher.access.open_page``,
+    which audits refusals): a visitor without a live session goes to sign-in, a role that may not
+    open the page sees an error."""
     try:
-        require_page(current, page)
+        current = open_page(engine(), user(), page)
+    except SessionEnded:
+        if st.session_state.pop("user", None) is not None:
+            st.session_state["session_ended"] = True
+        if get_settings().auth.mode == "oidc" and st.user.is_logged_in:
+            st.logout()  # an ended session signs in again at the identity provider
+        st.switch_page(page_path("sign_in"))
     except AccessDenied:
         st.error(t("page_denied"))
         st.stop()
+    st.session_state["user"] = current
     return current
 
 

@@ -1,4 +1,10 @@
-"""Who may see what. The pages ask here; nothing is hidden only by leaving a button out.
+"""Who may see and do what. The library asks here before it acts; nothing is hidden only by
+leaving a button out.
+
+Every action for a person goes through :func:`authorise`: a signed-in user must have a live
+session (``matcher.sessions``: not signed out, not idle too long, account unchanged), and their
+role must be allowed the action (:data:`ACTIONS`); the command line's operator may do the
+operators' actions. The caller audits a denial where it decides (``matcher.audit.refusals``).
 
 - caseworker: their own caseload only (citizens whose ``caseworker_id`` is theirs): the full
   profile, notes, barriers, history, suggestions; proposes and records outcomes.
@@ -13,8 +19,11 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from matcher.auth import SignedIn
+from matcher import audit
+from matcher.auth import OPERATOR_ROLE, Operator, SignedIn
 from matcher.db import Citizen, session_scope
+from matcher.sessions import resume_session
+from matcher.settings import get_settings
 
 PAGES = {
     "caseworker": ("caseload", "citizen", "overview"),
@@ -36,10 +45,63 @@ LIAISON_FIELDS = (
     "experience",
     "wishes",
 )
+# The topics of the model's reasons (matcher.reasons.TOPICS) a liaison may read: each speaks only
+# of LIAISON_FIELDS or of the opening. Left out: "commute" (states the citizen's own commute
+# limit) and "earlier" (the citizen's record of earlier referrals).
+LIAISON_REASONS = ("wish", "history", "skills", "danish", "hours", "licence", "kind", "employer")
+# Who may do what, by audit action.
+ACTIONS = {
+    audit.OPEN_CITIZEN: ("caseworker",),
+    audit.PROPOSE: ("caseworker", "employer_liaison"),
+    audit.RECORD_OUTCOME: ("caseworker",),
+    audit.VIEW_CANDIDATES: ("employer_liaison",),
+    audit.USER_CHANGED: ("admin", OPERATOR_ROLE),
+    audit.RETRAIN: ("data_scientist", OPERATOR_ROLE),
+    audit.PROMOTE: ("data_scientist", OPERATOR_ROLE),
+    audit.ROLLBACK: ("data_scientist", OPERATOR_ROLE),
+}
 
 
 class AccessDenied(PermissionError):
     """The signed-in user may not do this; the message says what and why."""
+
+
+class SessionEnded(AccessDenied):
+    """Nobody is signed in, or the session ended (signed out, idle too long, account changed)."""
+
+
+def live(engine: Engine, actor: SignedIn | Operator | None) -> SignedIn | Operator:
+    """The actor as they are now: the operator as is, a signed-in user re-read through their live
+    session; raises SessionEnded otherwise (a stale signed-in object cannot act)."""
+    if isinstance(actor, Operator):
+        return actor
+    current = resume_session(engine, actor.session) if actor is not None else None
+    if current is None:
+        minutes = get_settings().auth.session_minutes
+        raise SessionEnded(
+            "not signed in, or the session has ended (signed out, idle for more than "
+            f"{minutes} minutes, or the account was changed); sign in again"
+        )
+    return current
+
+
+def authorise(engine: Engine, actor: SignedIn | Operator | None, action: str) -> SignedIn | Operator:
+    """The live actor when their role may do ``action`` (a key of :data:`ACTIONS`); else AccessDenied."""
+    current = live(engine, actor)
+    if current.role not in ACTIONS[action]:
+        raise AccessDenied(f"role {current.role!r} may not {action.replace('_', ' ')}")
+    return current
+
+
+def open_page(engine: Engine, user: SignedIn | None, page: str) -> SignedIn:
+    """The live user when their role may open the page; a refusal is audited and raised
+    (SessionEnded when nobody is signed in any more)."""
+    with audit.refusals(engine, user, audit.OPEN_PAGE, (AccessDenied,), detail={"page": page}):
+        current = live(engine, user)
+        if not isinstance(current, SignedIn):
+            raise AccessDenied(f"{current.username!r} is not an app user")
+        require_page(current, page)
+    return current
 
 
 def pages_for(user: SignedIn) -> tuple[str, ...]:

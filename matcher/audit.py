@@ -1,20 +1,25 @@
 """The audit log: who did what to which citizen or opportunity, and when.
 
 Every opening of a citizen's page, every proposal, every outcome entered, every sign-in and
-every change to users or models is written here. Writes that accompany a change to the data
-(a proposal, an outcome) go in the same transaction as the change, so one never exists without
-the other.
+every change to users or models is written here, by the library function that decides it, so
+the app and the command line cannot differ. Writes that accompany a change to the data (a
+proposal, an outcome) go in the same transaction as the change, so one never exists without the
+other. Refusals are written too (:func:`refusals`), after the refused change was rolled back.
+
+``who`` is anything with ``username`` and ``role`` (a signed-in user, the command line's
+operator), or None for a visitor who is not signed in.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Iterator
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from matcher.auth import SignedIn
 from matcher.db import AuditLog, session_scope
 
 OPEN_CITIZEN = "open_citizen"
@@ -24,23 +29,38 @@ VIEW_CANDIDATES = "view_candidates"
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
 SIGN_OUT = "sign_out"
+SESSION_ENDED = "session_ended"
 ACCESS_DENIED = "access_denied"
+REFUSED = "refused"
 USER_CHANGED = "user_changed"
 RETRAIN = "retrain"
 PROMOTE = "promote"
 ROLLBACK = "rollback"
+OPEN_PAGE = "open_page"
+
+ANONYMOUS = "-"
+# Free text in an entry (a refusal's reason) is cut here: the log is no place for pasted data.
+MAX_WHY = 500
+
+
+def _identity(who) -> tuple[str, str]:
+    if who is None:
+        return ANONYMOUS, "anonymous"
+    if isinstance(who, str):
+        return who[:64], "anonymous"
+    return who.username[:64], who.role
 
 
 def write(
     session: Session,
-    who: SignedIn | str,
+    who,
     action: str,
     citizen_id: str | None = None,
     opportunity_id: str | None = None,
     detail: dict | None = None,
 ) -> None:
     """Add one entry to the session's transaction (committed with it)."""
-    username, role = (who.username, who.role) if isinstance(who, SignedIn) else (who, "anonymous")
+    username, role = _identity(who)
     session.add(
         AuditLog(
             username=username,
@@ -55,7 +75,7 @@ def write(
 
 def record(
     engine: Engine,
-    who: SignedIn | str,
+    who,
     action: str,
     citizen_id: str | None = None,
     opportunity_id: str | None = None,
@@ -64,6 +84,30 @@ def record(
     """Write one entry in its own transaction."""
     with session_scope(engine) as s:
         write(s, who, action, citizen_id, opportunity_id, detail)
+
+
+@contextmanager
+def refusals(
+    engine: Engine,
+    who,
+    action: str,
+    refused: tuple[type[BaseException], ...],
+    citizen_id: str | None = None,
+    opportunity_id: str | None = None,
+    detail: dict | None = None,
+) -> Iterator[None]:
+    """Audit a refusal of ``action`` raised inside the block (one of ``refused``), then re-raise it.
+
+    A refusal for lack of rights (a ``PermissionError``, e.g. ``AccessDenied``) is written as
+    ``access_denied``, any other (a full opening, a date out of range) as ``refused``; the detail
+    names the action, says why, and adds ``detail``.
+    """
+    try:
+        yield
+    except refused as problem:
+        kind = ACCESS_DENIED if isinstance(problem, PermissionError) else REFUSED
+        record(engine, who, kind, citizen_id, opportunity_id, {"action": action, "why": str(problem)[:MAX_WHY], **(detail or {})})
+        raise
 
 
 def read(

@@ -1,23 +1,30 @@
 """A caseworker's day: the caseload, a citizen's profile and history, proposals and outcomes.
 
 Everything reads the database directly (not a cached World), so a proposal made a moment ago
-shows at once. "As of D" follows the contract: a citizen is in the caseload when active on D; an
-*active offer* is a referral that is unresolved on D (pending, or its outcome recorded after D),
-i.e. something real is under way. "Job from day one" means nobody should be without one.
+shows at once. "As of D" follows the contract (``matcher.timerules``): a citizen is in the
+caseload when active on D; an *active offer* is a referral that is unresolved on D (pending, or
+its outcome recorded after D), i.e. something real is under way. "Job from day one" means nobody
+should be without one.
+
+Acting for a user (opening a citizen, proposing, recording an outcome) needs a live session and
+the right role (``matcher.access.authorise``); every refusal is audited here, where it is decided.
+A proposal takes a place atomically: the opportunity is locked, then its free capacity and the
+citizen's pending referrals are checked and the referral written in the same transaction.
 """
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from matcher import audit
-from matcher.access import AccessDenied, require_citizen, require_proposer
+from matcher import audit, timerules
+from matcher.access import AccessDenied, authorise, require_citizen, require_proposer
 from matcher.auth import SignedIn
 from matcher.contract import OUTCOMES
 from matcher.db import (
@@ -27,12 +34,17 @@ from matcher.db import (
     Opportunity,
     Referral,
     WorkHistory,
+    lock_for_update,
     session_scope,
     utcnow,
 )
 from matcher.postcodes import district_of
 from matcher.settings import get_settings
 from matcher.taxonomy import load_taxonomy
+
+# A proposal's reason for going against the app's advice is a sentence or two, not a document.
+MAX_REASON_LENGTH = 500
+REFUSALS = (AccessDenied,)
 
 
 class ProposalRefused(ValueError):
@@ -54,14 +66,6 @@ def app_date(engine: Engine) -> date:
     return min(max(known), date.today()) if known else date.today()
 
 
-def _unresolved(referrals: pd.DataFrame, on: date) -> pd.Series:
-    """Referrals proposed on or before D whose outcome is unknown on D (the contract's rule)."""
-    d = pd.Timestamp(on)
-    proposed = pd.to_datetime(referrals["proposed_on"])
-    decided = pd.to_datetime(referrals["outcome_on"])
-    return (proposed <= d) & (decided.isna() | (decided > d))
-
-
 def caseload(engine: Engine, caseworker_id: str, on: date, search: str = "") -> pd.DataFrame:
     """The caseworker's citizens active on D, those without an active offer first.
 
@@ -69,6 +73,7 @@ def caseload(engine: Engine, caseworker_id: str, on: date, search: str = "") -> 
     referrals, last_proposed_on, active_offer. ``search`` matches id or district, any case.
     """
     d = pd.Timestamp(on)
+    mine = Citizen.caseworker_id == caseworker_id
     with engine.connect() as conn:
         citizens = pd.read_sql(
             select(
@@ -78,22 +83,20 @@ def caseload(engine: Engine, caseworker_id: str, on: date, search: str = "") -> 
                 Citizen.readiness,
                 Citizen.danish_level,
                 Citizen.months_on_benefit,
-                Citizen.enrolled_on,
-                Citizen.left_on,
-            ).where(Citizen.caseworker_id == caseworker_id),
+            ).where(mine, timerules.citizen_active_sql(on)),
             conn,
         )
         referrals = pd.read_sql(
-            select(Referral.citizen_id, Referral.proposed_on, Referral.outcome_on)
+            select(
+                Referral.citizen_id,
+                Referral.proposed_on,
+                timerules.referral_unresolved_sql(on).label("unresolved"),
+            )
             .join(Citizen, Citizen.citizen_id == Referral.citizen_id)
-            .where(Citizen.caseworker_id == caseworker_id),
+            .where(mine, Referral.proposed_on <= on),
             conn,
         )
-    enrolled = pd.to_datetime(citizens["enrolled_on"])
-    left = pd.to_datetime(citizens["left_on"])
-    citizens = citizens[(enrolled <= d) & (left.isna() | (left > d))].copy()
-    referrals = referrals[pd.to_datetime(referrals["proposed_on"]) <= d]
-    active = referrals.loc[_unresolved(referrals, on), "citizen_id"].unique()
+    active = referrals.loc[referrals["unresolved"].astype(bool), "citizen_id"].unique()
     counts = referrals.groupby("citizen_id").agg(
         referrals=("proposed_on", "size"), last_proposed_on=("proposed_on", "max")
     )
@@ -188,12 +191,10 @@ def profile(engine: Engine, citizen_id: str, on: date) -> Profile:
 
 def open_citizen(engine: Engine, user: SignedIn, citizen_id: str, on: date) -> Profile:
     """The profile for the citizen's own caseworker, audited; a refusal is audited too."""
-    try:
-        require_citizen(engine, user, citizen_id)
-    except AccessDenied as denied:
-        audit.record(engine, user, audit.ACCESS_DENIED, citizen_id=citizen_id, detail={"why": str(denied)})
-        raise
-    audit.record(engine, user, audit.OPEN_CITIZEN, citizen_id=citizen_id)
+    with audit.refusals(engine, user, audit.OPEN_CITIZEN, REFUSALS, citizen_id=citizen_id):
+        current = authorise(engine, user, audit.OPEN_CITIZEN)
+        require_citizen(engine, current, citizen_id)
+    audit.record(engine, current, audit.OPEN_CITIZEN, citizen_id=citizen_id)
     return profile(engine, citizen_id, on)
 
 
@@ -224,19 +225,38 @@ def history(engine: Engine, citizen_id: str) -> pd.DataFrame:
 def free_capacity(engine: Engine, opportunity_id: str, on: date) -> int:
     """Capacity minus the referrals to the opportunity still unresolved on D."""
     with session_scope(engine) as s:
-        opp = s.get(Opportunity, opportunity_id)
-        if opp is None:
-            raise KeyError(f"opportunity {opportunity_id!r} does not exist")
-        taken = s.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(
-                Referral.opportunity_id == opportunity_id,
-                Referral.proposed_on <= on,
-                (Referral.outcome_on.is_(None)) | (Referral.outcome_on > on),
-            )
-        )
-    return int(opp.capacity - taken)
+        free = s.scalar(select(timerules.free_capacity_sql(on)).where(Opportunity.opportunity_id == opportunity_id))
+    if free is None:
+        raise KeyError(f"opportunity {opportunity_id!r} does not exist")
+    return int(free)
+
+
+def _check_date(engine: Engine, on: date) -> date:
+    """The app's date, when a proposal dated D is dated from ``proposal_days_back`` days before it
+    up to it; else ProposalRefused."""
+    today = app_date(engine)
+    earliest = today - timedelta(days=get_settings().proposal_days_back)
+    if not isinstance(on, date) or not earliest <= on <= today:
+        raise ProposalRefused(f"a proposal must be dated from {earliest} to {today} (the app's date); got {on}")
+    return today
+
+
+def _check_reason(reason: str | None) -> str | None:
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise ProposalRefused(f"the reason is longer than {MAX_REASON_LENGTH} characters; shorten it")
+    return reason
+
+
+def _fewest_free(s, opp: Opportunity, on: date, until: date) -> int:
+    """The opportunity's least free capacity from D to ``until``: a pending referral dated D holds
+    its place on every later day, so a backdated proposal must fit on each of them."""
+    rows = s.execute(
+        select(Referral.proposed_on, Referral.outcome_on).where(Referral.opportunity_id == opp.opportunity_id)
+    ).all()
+    refs = pd.DataFrame(rows, columns=["proposed_on", "outcome_on"])
+    days = {on} | {d for d in refs["proposed_on"] if on < d <= until}
+    return min(opp.capacity - int(timerules.referral_unresolved(refs, day).sum()) for day in days)
 
 
 def propose(
@@ -246,79 +266,112 @@ def propose(
     opportunity_id: str,
     on: date,
     detail: dict | None = None,
+    reason: str | None = None,
 ) -> str:
     """Record a proposal: ONE pending referral (source 'app') and ONE audit entry, together.
 
-    Refused when the user may not propose for the citizen, the opportunity is not open on D,
-    has no free capacity, or the citizen already has an unresolved referral to it.
+    Refused (ProposalRefused or AccessDenied, audited) when the user may not propose for the
+    citizen or has no live session, the date is outside the window (``proposal_days_back`` before
+    the app's date up to it), the citizen is not active on D, the opportunity is not open on D or
+    has no free place, or the citizen already has a pending referral to it. ``reason``: why the
+    caseworker proposes against the app's advice; stored on the referral and in the audit entry.
+    The opportunity is locked for the check and the insert (``db.lock_for_update``), so
+    concurrent proposals cannot overbook it.
     """
-    require_proposer(engine, user, citizen_id)
-    if not user.caseworker_id:
-        raise ProposalRefused(f"user {user.username!r} is not linked to a caseworker_id")
-    if free_capacity(engine, opportunity_id, on) <= 0:
-        raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}")
-    with session_scope(engine) as s:
-        opp = s.get(Opportunity, opportunity_id)
-        if opp.open_from > on or (opp.open_until is not None and opp.open_until <= on):
-            raise ProposalRefused(f"opportunity {opportunity_id!r} is not open on {on}")
-        duplicate = s.scalar(
-            select(Referral.referral_id).where(
-                Referral.citizen_id == citizen_id,
-                Referral.opportunity_id == opportunity_id,
-                Referral.outcome == "pending",
-            )
-        )
-        if duplicate:
-            raise ProposalRefused(
-                f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}"
-            )
-        referral_id = f"APP-{uuid.uuid4().hex[:12]}"
-        s.add(
-            Referral(
-                referral_id=referral_id,
-                citizen_id=citizen_id,
-                opportunity_id=opportunity_id,
-                caseworker_id=user.caseworker_id,
-                proposed_on=on,
-                outcome="pending",
-                source=SOURCE_APP,
-                recorded_by=user.username,
-                recorded_at=utcnow(),
-            )
-        )
-        audit.write(
-            s, user, audit.PROPOSE, citizen_id, opportunity_id,
-            {"referral_id": referral_id, "kind": opp.kind, **(detail or {})},
-        )
+    with audit.refusals(engine, user, audit.PROPOSE, (AccessDenied, ProposalRefused), citizen_id, opportunity_id):
+        current = authorise(engine, user, audit.PROPOSE)
+        require_proposer(engine, current, citizen_id)
+        if not current.caseworker_id:
+            raise ProposalRefused(f"user {current.username!r} is not linked to a caseworker_id")
+        reason = _check_reason(reason)
+        today = _check_date(engine, on)
+        try:
+            with session_scope(engine) as s:
+                referral_id, kind = _take_place(s, current, citizen_id, opportunity_id, on, today, reason)
+                audit.write(
+                    s, current, audit.PROPOSE, citizen_id, opportunity_id,
+                    {"referral_id": referral_id, "kind": kind, **(detail or {}), **({"reason": reason} if reason else {})},
+                )
+        except IntegrityError:
+            raise ProposalRefused(f"citizen {citizen_id!r} already has a pending referral to {opportunity_id!r}")
+        except OperationalError as busy:
+            if "locked" not in str(busy.orig):
+                raise
+            raise ProposalRefused("the database is busy with other proposals; nothing was recorded; try again")
     return referral_id
 
 
-def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: str, on: date) -> None:
-    """Enter an outcome for a referral (outcome_source 'app'), audited in the same transaction."""
-    if outcome not in OUTCOMES or outcome == "pending":
-        raise ProposalRefused(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES[1:])}")
-    with session_scope(engine) as s:
-        referral = s.get(Referral, referral_id)
-        if referral is None:
-            raise ProposalRefused(f"referral {referral_id!r} does not exist")
-        citizen_id = referral.citizen_id
-    require_citizen(engine, user, citizen_id)
-    with session_scope(engine) as s:
-        referral = s.get(Referral, referral_id)
-        if on < referral.proposed_on:
-            raise ProposalRefused(
-                f"outcome date {on} is before the referral was proposed ({referral.proposed_on})"
-            )
-        before = referral.outcome
-        referral.outcome = outcome
-        referral.outcome_on = on
-        referral.outcome_source = SOURCE_APP
-        referral.recorded_by = user.username
-        referral.recorded_at = utcnow()
-        audit.write(
-            s, user, audit.RECORD_OUTCOME, citizen_id, referral.opportunity_id,
-            {"referral_id": referral_id, "outcome": outcome, "before": before, "outcome_on": on.isoformat()},
+def _take_place(
+    s, user: SignedIn, citizen_id: str, opportunity_id: str, on: date, today: date, reason: str | None
+) -> tuple[str, str]:
+    """Inside the proposal's transaction: lock the opportunity, check, and add the referral."""
+    opp = lock_for_update(s, Opportunity, opportunity_id)
+    if opp is None:
+        raise ProposalRefused(f"opportunity {opportunity_id!r} does not exist")
+    if s.scalar(select(Citizen.citizen_id).where(Citizen.citizen_id == citizen_id, timerules.citizen_active_sql(on))) is None:
+        c = s.get(Citizen, citizen_id)
+        known = f" (enrolled {c.enrolled_on}, left {c.left_on or '-'})" if c is not None else ""
+        raise ProposalRefused(f"citizen {citizen_id!r} is not in the programme on {on}{known}")
+    if s.scalar(select(Opportunity.opportunity_id).where(Opportunity.opportunity_id == opportunity_id, timerules.opportunity_open_sql(on))) is None:
+        raise ProposalRefused(f"opportunity {opportunity_id!r} is not open on {on}")
+    duplicate = s.scalar(
+        select(Referral.referral_id).where(
+            Referral.citizen_id == citizen_id,
+            Referral.opportunity_id == opportunity_id,
+            (Referral.outcome == "pending") | timerules.referral_unresolved_sql(on),
         )
+    )
+    if duplicate:
+        raise ProposalRefused(f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}")
+    if _fewest_free(s, opp, on, today) <= 0:
+        raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}")
+    referral_id = f"APP-{uuid.uuid4().hex[:12]}"
+    s.add(
+        Referral(
+            referral_id=referral_id,
+            citizen_id=citizen_id,
+            opportunity_id=opportunity_id,
+            caseworker_id=user.caseworker_id,
+            proposed_on=on,
+            outcome="pending",
+            source=SOURCE_APP,
+            recorded_by=user.username,
+            recorded_at=utcnow(),
+            override_reason=reason,
+        )
+    )
+    return referral_id, opp.kind
+
+
+def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: str, on: date) -> None:
+    """Enter an outcome for a referral (outcome_source 'app'), audited in the same transaction;
+    a refusal is audited too."""
+    with session_scope(engine) as s:
+        referral = s.get(Referral, referral_id)
+        citizen_id, opportunity_id = (referral.citizen_id, referral.opportunity_id) if referral else (None, None)
+    with audit.refusals(engine, user, audit.RECORD_OUTCOME, (AccessDenied, ProposalRefused), citizen_id, opportunity_id):
+        current = authorise(engine, user, audit.RECORD_OUTCOME)
+        if outcome not in OUTCOMES or outcome == "pending":
+            raise ProposalRefused(f"outcome {str(outcome)[:40]!r} is not one of {', '.join(OUTCOMES[1:])}")
+        if citizen_id is None:
+            raise ProposalRefused(f"referral {str(referral_id)[:64]!r} does not exist")
+        require_citizen(engine, current, citizen_id)
+        with session_scope(engine) as s:
+            referral = s.get(Referral, referral_id)
+            if on < referral.proposed_on:
+                raise ProposalRefused(
+                    f"outcome date {on} is before the referral was proposed ({referral.proposed_on})"
+                )
+            before = referral.outcome
+            referral.outcome = outcome
+            referral.outcome_on = on
+            referral.outcome_source = SOURCE_APP
+            referral.recorded_by = current.username
+            referral.recorded_at = utcnow()
+            audit.write(
+                s, current, audit.RECORD_OUTCOME, citizen_id, referral.opportunity_id,
+                {"referral_id": referral_id, "outcome": outcome, "before": before, "outcome_on": on.isoformat()},
+            )
 
 
 def suggestions_table(suggestions: list, lang: str, already: set[str] | frozenset = frozenset()) -> pd.DataFrame:

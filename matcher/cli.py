@@ -99,7 +99,8 @@ def train(
     as_of: Optional[str] = AsOfOption,
     db: Optional[str] = DbOption,
 ) -> None:
-    """Train on referrals proposed before DATE, register the model, promote it if it passes the gate."""
+    """Train on referrals proposed before DATE, register the model, promote it if it passes the gate
+    (audited as cli:<OS user>)."""
     from matcher.training import train_and_register
 
     result = train_and_register(_engine(db), as_of=_date(as_of))
@@ -192,12 +193,12 @@ def evaluate(
 
 @app.command()
 def rollback(db: Optional[str] = DbOption) -> None:
-    """Move the champion alias back to the previous champion."""
+    """Move the champion alias back to the previous champion (audited as cli:<OS user>)."""
+    from matcher.auth import operator
     from matcher.registry import RegistryError, rollback as do_rollback
 
-    _engine(db)
     try:
-        typer.echo(do_rollback())
+        typer.echo(do_rollback(engine=_engine(db), actor=operator()))
     except RegistryError as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1)
@@ -205,10 +206,11 @@ def rollback(db: Optional[str] = DbOption) -> None:
 
 @app.command()
 def demo_users(db: Optional[str] = DbOption) -> None:
-    """Create the demo sign-ins (one per role) and print how to sign in."""
-    from matcher.auth import create_demo_users
+    """Create the demo sign-ins (one per role) and print how to sign in (audited as cli:<OS user>)."""
+    from matcher.auth import operator
+    from matcher.users import create_demo_users
 
-    for line in create_demo_users(_engine(db)):
+    for line in create_demo_users(_engine(db), operator()):
         typer.echo(line)
 
 

@@ -5,6 +5,7 @@ outcomes entered by caseworkers) carry ``source="app"`` and are never touched by
 """
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Iterator
@@ -22,8 +23,11 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from matcher.settings import get_settings
@@ -136,6 +140,8 @@ class Referral(Base):
     outcome_source: Mapped[str | None] = mapped_column(String(8))
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why a caseworker proposed against the app's advice (not feasible, full, outside the top 3).
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class User(Base):
@@ -165,6 +171,35 @@ class AuditLog(Base):
     detail: Mapped[dict | None] = mapped_column(JSON)
 
 
+class AppSession(Base):
+    """A signed-in session. Only a hash of the token is kept, so a copy of the table opens nothing.
+
+    The role and staff link are copied at sign-in: a change to either ends the session.
+    """
+
+    __tablename__ = "app_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    caseworker_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted for throttling: ``scope`` is "user" (key: an existing account's
+    username) or "source" (key: the client address). Rows older than the lockout horizon are pruned."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+
+
 class ImportRun(Base):
     """One load of an export: when, from where, its fingerprint and what changed."""
 
@@ -177,6 +212,14 @@ class ImportRun(Base):
 
 
 Index("ix_referrals_citizen_proposed", Referral.citizen_id, Referral.proposed_on)
+# At most one pending app proposal per citizen and opportunity, whatever the code above it does
+# (propose() also checks under a lock, across imported referrals too).
+_PENDING_APP = (Referral.outcome == "pending") & (Referral.source == SOURCE_APP)
+Index(
+    "uq_referrals_pending_app", Referral.citizen_id, Referral.opportunity_id, unique=True,
+    sqlite_where=_PENDING_APP, postgresql_where=_PENDING_APP,
+)
+Index("ix_sign_in_failures_key", SignInFailure.scope, SignInFailure.key, SignInFailure.at)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -186,14 +229,56 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Seconds a SQLite writer waits for another one's lock (proposals queue behind each other).
+SQLITE_BUSY_SECONDS = 30
+
+
+def _upgrade_schema(engine: Engine) -> None:
+    """Bring a database made by an earlier version up to date, additively: nullable columns and
+    indexes added since are created; nothing is dropped or rewritten."""
+    present = inspect(engine)
+    tables = set(present.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        columns = {c["name"] for c in present.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in columns and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+        for index in table.indexes:
+            try:
+                index.create(engine, checkfirst=True)
+            except IntegrityError as clash:
+                # Rows written before the rule existed break it; the lock in propose() still holds.
+                warnings.warn(f"index {index.name} not created: existing rows break it ({clash.orig})", stacklevel=2)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the settings' ``db_url``), with the schema created."""
     url = url or get_settings().db_url
-    engine = create_engine(url, future=True)
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_SECONDS} if sqlite else {})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
+    _upgrade_schema(engine)
     return engine
+
+
+def lock_for_update(session: Session, model, key):
+    """Load one row and lock it for the rest of the session's transaction (None if missing).
+
+    Call it first in the transaction. PostgreSQL: ``SELECT … FOR UPDATE`` on the row, so writers
+    of the same row queue while others go on. SQLite: ``BEGIN IMMEDIATE``, SQLite's only write
+    lock, on the whole database; readers go on (WAL) and writers queue for up to
+    ``SQLITE_BUSY_SECONDS``. Either way what is read after it is what was last committed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return session.get(model, key)
+    return session.get(model, key, with_for_update=True)
 
 
 @contextmanager

@@ -36,6 +36,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sign_in_oidc": ("Log ind med kommunens login", "Sign in with the municipality's login"),
     "sign_out": ("Log ud", "Sign out"),
     "wrong_password": ("Forkert brugernavn eller adgangskode.", "Wrong username or password."),
+    "sign_in_locked": (
+        "For mange mislykkede forsøg. Prøv igen om {minutes} minut(ter).",
+        "Too many failed attempts. Try again in {minutes} minute(s).",
+    ),
+    "session_ended": (
+        "Din session er udløbet eller afsluttet. Log ind igen.",
+        "Your session has expired or ended. Please sign in again.",
+    ),
     "unknown_identity": (
         "Din identitet er ikke oprettet som bruger i matcher. Kontakt en administrator.",
         "Your identity is not set up as a matcher user. Contact an administrator.",

@@ -1,5 +1,7 @@
 """The employer liaison's view: employers with open openings, and candidates limited to what a
-liaison may see (``matcher.access.LIAISON_FIELDS``), consenting citizens only."""
+liaison may see (``matcher.access.LIAISON_FIELDS``, and reasons only of the topics in
+``LIAISON_REASONS``), consenting citizens only. Viewing candidates needs a live liaison session
+and is audited, with the citizens shown."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,9 +11,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from matcher.access import LIAISON_FIELDS
-from matcher.caseload import _unresolved
-from matcher.db import Citizen, Employer, Opportunity, Referral, WorkHistory
+from matcher import audit, timerules
+from matcher.access import LIAISON_FIELDS, LIAISON_REASONS, AccessDenied, authorise
+from matcher.auth import SignedIn
+from matcher.db import Citizen, Employer, Opportunity, WorkHistory
 from matcher.postcodes import district_of
 from matcher.taxonomy import load_taxonomy
 
@@ -32,23 +35,16 @@ def openings(engine: Engine, on: date, employer_id: str | None = None) -> pd.Dat
             Opportunity.capacity,
             Opportunity.open_from,
             Opportunity.open_until,
+            timerules.free_capacity_sql(on).label("free_capacity"),
         )
         .join(Employer, Employer.employer_id == Opportunity.employer_id)
-        .where(Opportunity.open_from <= on)
-        .where((Opportunity.open_until.is_(None)) | (Opportunity.open_until > on))
+        .where(timerules.opportunity_open_sql(on))
     )
     if employer_id:
         q = q.where(Opportunity.employer_id == employer_id)
     with engine.connect() as conn:
         opps = pd.read_sql(q, conn)
-        refs = pd.read_sql(
-            select(Referral.opportunity_id, Referral.proposed_on, Referral.outcome_on).where(
-                Referral.opportunity_id.in_(opps["opportunity_id"].tolist())
-            ),
-            conn,
-        )
-    taken = refs[_unresolved(refs, on)].groupby("opportunity_id").size()
-    opps["free_capacity"] = opps["capacity"] - opps["opportunity_id"].map(taken).fillna(0).astype(int)
+    opps["free_capacity"] = opps["free_capacity"].astype(int)
     opps["district"] = opps["postcode"].map(district_of)
     return opps.sort_values(["employer", "title"]).reset_index(drop=True)
 
@@ -98,8 +94,15 @@ def candidate_facts(engine: Engine, citizen_ids: list[str]) -> pd.DataFrame:
     return citizens[list(LIAISON_FIELDS)].reset_index(drop=True)
 
 
+def liaison_reasons(reasons: list[str]) -> list[str]:
+    """The reasons a liaison may read: those of a topic in ``LIAISON_REASONS``. A sentence that
+    names no topic (``matcher.reasons.Reason``) is left out, so nothing new slips through."""
+    return [r for r in reasons if getattr(r, "topic", None) in LIAISON_REASONS]
+
+
 def candidates_table(engine: Engine, suggestions: list, lang: str) -> pd.DataFrame:
-    """Ranked candidates for one opening: score, commute, reasons and the liaison's facts.
+    """Ranked candidates for one opening: score, commute, feasibility, the reasons a liaison may
+    read, and the liaison's facts.
 
     A candidate who has not consented is dropped here even if the recommender returned them, so
     the rule holds whatever the recommender does.
@@ -110,10 +113,27 @@ def candidates_table(engine: Engine, suggestions: list, lang: str) -> pd.DataFra
             "score": [float(s.score) for s in suggestions],
             "chance": [float("nan") if s.chance is None else float(s.chance) for s in suggestions],
             "commute_minutes": [float(s.commute_minutes) for s in suggestions],
-            "reasons": ["; ".join(s.reasons_en if lang == "en" else s.reasons_da) for s in suggestions],
+            "feasible": [bool(s.feasible) for s in suggestions],
+            "reasons": ["; ".join(liaison_reasons(s.reasons_en if lang == "en" else s.reasons_da)) for s in suggestions],
         }
     )
     facts = candidate_facts(engine, ranked["citizen_id"].tolist())
     table = ranked.merge(facts, on="citizen_id", how="inner").sort_values("score", ascending=False)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table.reset_index(drop=True)
+
+
+def view_candidates(
+    engine: Engine, user: SignedIn, matcher, opportunity_id: str, on: date, k: int, lang: str
+) -> pd.DataFrame:
+    """The liaison's ranked candidates for an opening (``candidates_table``), from ``matcher``
+    (a ``matcher.service.Matcher``). Needs a live liaison session; the view is audited with the
+    citizens shown, a refusal too."""
+    with audit.refusals(engine, user, audit.VIEW_CANDIDATES, (AccessDenied,), opportunity_id=opportunity_id):
+        current = authorise(engine, user, audit.VIEW_CANDIDATES)
+    table = candidates_table(engine, matcher.candidates(opportunity_id, k=k, as_of=on), lang)
+    audit.record(
+        engine, current, audit.VIEW_CANDIDATES, opportunity_id=opportunity_id,
+        detail={"citizens": table["citizen_id"].tolist()},
+    )
+    return table

@@ -8,7 +8,7 @@ Definitions (the published targets in DOMAIN.md, made measurable):
   activity within a year of enrolling; the programme's first round reached 45 %.
 - *target 2*: citizens with a ``hired`` outcome (an ordinary job or education, flex jobs
   included) in the two years up to D; the second round expects at least 2,000.
-- *active offer*: a referral unresolved on D (see ``matcher.caseload``).
+- *active offer*: a referral unresolved on D (``matcher.timerules``).
 
 Groups with fewer citizens than ``min_cell_size`` show no figures (small-cell privacy rule).
 Tingbjerg is shown as its own row: citizens living within ``tingbjerg_radius_km`` of it.
@@ -21,6 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from matcher import timerules
 from matcher.postcodes import TINGBJERG, district_of
 from matcher.settings import get_settings
 from matcher.world import World
@@ -44,7 +45,7 @@ def _known(world: World, on: date) -> pd.DataFrame:
     """Referrals proposed on or before D with what was known of them on D, with their kind."""
     d = pd.Timestamp(on)
     r = world.referrals[world.referrals["proposed_on"] <= d].copy()
-    later = r["outcome_on"].isna() | (r["outcome_on"] > d)
+    later = timerules.referral_unresolved(r, on)
     r.loc[later, "outcome"] = "pending"
     r.loc[later, "outcome_on"] = pd.NaT
     kinds = world.opportunities.set_index("opportunity_id")["kind"]
@@ -76,8 +77,8 @@ def in_tingbjerg(citizens: pd.DataFrame) -> pd.Series:
 def _active_offer(world: World, on: date) -> pd.Series:
     """Per active citizen: has a referral unresolved on D."""
     active = world.active_citizens(on)
-    r = _known(world, on)
-    busy = r.loc[r["outcome"] == "pending", "citizen_id"].unique()
+    r = world.referrals
+    busy = r.loc[timerules.referral_unresolved(r, on), "citizen_id"].unique()
     return pd.Series(active["citizen_id"].isin(busy).to_numpy(), index=active["citizen_id"])
 
 

@@ -38,6 +38,21 @@ MIN_REASONS, MAX_POSITIVE = 3, 3
 Sentence = tuple[str, str]
 
 
+class Reason(str):
+    """A reason's text that knows its topic (a key of ``TOPICS``), so a view can keep only the
+    topics its reader may see (``matcher.liaison``)."""
+
+    topic: str
+
+    def __new__(cls, text: str, topic: str) -> "Reason":
+        reason = super().__new__(cls, text)
+        reason.topic = topic
+        return reason
+
+    def __reduce__(self):
+        return Reason, (str(self), self.topic)
+
+
 def _n(value: float) -> int:
     return int(round(float(value)))
 
@@ -151,21 +166,26 @@ def explain(values: pd.Series, topics: pd.Series, context: dict) -> tuple[list[s
     ``kind``, ``commute_limit``, ``wish_label``, ``history_label``, ``shared_skills``.
     """
     ranked = topics.sort_values(ascending=False)
+
+    def write(topic: str, positive: bool) -> Sentence | None:
+        sentence = WRITERS[topic](values, context, positive)
+        return None if sentence is None else (Reason(sentence[0], topic), Reason(sentence[1], topic))
+
     chosen: list[Sentence] = []
     for topic, weight in ranked.items():
         if weight <= 0 or len(chosen) == MAX_POSITIVE:
             break
-        sentence = WRITERS[topic](values, context, True)
+        sentence = write(topic, True)
         if sentence:
             chosen.append(sentence)
     top = max(float(ranked.iloc[0]), 0.0)
     worst_topic, worst = ranked.index[-1], float(ranked.iloc[-1])
-    negative = WRITERS[worst_topic](values, context, False) if worst < 0 and -worst >= STRONG_NEGATIVE_SHARE * top else None
+    negative = write(worst_topic, False) if worst < 0 and -worst >= STRONG_NEGATIVE_SHARE * top else None
     # Too few positive topics: the next ones by weight, worded for their sign, fill the list.
     for topic, weight in ranked.items():
         if len(chosen) >= MIN_REASONS - (negative is not None):
             break
-        sentence = WRITERS[topic](values, context, weight > 0)
+        sentence = write(topic, weight > 0)
         if sentence and sentence not in chosen and sentence != negative:
             chosen.append(sentence)
     if negative:

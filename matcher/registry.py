@@ -1,21 +1,37 @@
 """The model registry: which trained ranker is the champion, its history, and rollback.
 
 MLflow holds the runs and the registered versions (a local SQLite store unless
-``MATCHER_MLFLOW_TRACKING_URI`` points elsewhere). The champion is the version carrying the
-settings' ``champion_alias``. Every promotion is appended to the registered model's tag
-``champion_history`` (comma-separated versions), so ``rollback`` knows what "previous" means
-even after several promotions.
+``MATCHER_MLFLOW_TRACKING_URI`` points elsewhere). The truth about the champion is one tag of the
+registered model, ``champion_history`` (the promoted versions in order, comma-separated): a
+promotion or a rollback is one write of that tag, so it happens whole or not at all, whatever
+kills the process. The ``champion`` alias (settings' ``champion_alias``) mirrors the history's
+last entry for other MLflow clients and is repaired whenever it is found behind
+(:func:`champion_version`). ``rollback`` moves back along the history.
+
+Promotion, rollback and training are authorised (``matcher.access``: a data scientist with a live
+session, or the command line's operator) and audited here, so the app and the CLI cannot differ.
+Training runs carry their process id and host (:func:`start_run`); a run left RUNNING by a
+process that died is marked FAILED by :func:`mark_orphans` when the next training begins.
 """
 from __future__ import annotations
 
 import os
+import socket
+import time
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
+from matcher import audit
+from matcher.access import AccessDenied, authorise
 from matcher.settings import get_settings
 
 HISTORY_TAG = "champion_history"
+ROLLED_BACK_TAG = "rolled_back"
+GATE_TAG = "gate_passed"
+PID_TAG = "matcher.pid"
+HOST_TAG = "matcher.host"
 # The served model's folder in a run's artifacts (a saved ranker: model files + metadata.json).
 ARTIFACT_PATH = "model"
 EXPERIMENT = "matcher-ranker"
@@ -67,10 +83,13 @@ def _registered():
         return None
 
 
-def _history() -> list[str]:
-    model = _registered()
-    raw = (model.tags or {}).get(HISTORY_TAG, "") if model else ""
+def _history_of(model) -> list[str]:
+    raw = (model.tags or {}).get(HISTORY_TAG, "") if model is not None else ""
     return [v for v in raw.split(",") if v]
+
+
+def _history() -> list[str]:
+    return _history_of(_registered())
 
 
 def register(run_id: str, artifact_uri: str, description: str = "") -> str:
@@ -83,41 +102,126 @@ def register(run_id: str, artifact_uri: str, description: str = "") -> str:
 
 
 def champion_version() -> str | None:
-    """The version carrying the champion alias, or None."""
+    """The champion: the last version of the champion history (None before the first promotion).
+
+    Repairs the alias when it is not that version (a process killed between the two writes), and
+    adopts the alias as the history of a store written before the history was the truth.
+    """
     model = _registered()
     if model is None:
         return None
-    version = (model.aliases or {}).get(get_settings().champion_alias)
-    return None if version is None else str(version)
+    alias_name = get_settings().champion_alias
+    alias = (model.aliases or {}).get(alias_name)
+    history = _history_of(model)
+    if not history:
+        if alias is None:
+            return None
+        history = [str(alias)]
+        client().set_registered_model_tag(_model_name(), HISTORY_TAG, history[0])
+    if alias is None or str(alias) != history[-1]:
+        client().set_registered_model_alias(_model_name(), alias_name, history[-1])
+    return history[-1]
 
 
-def promote(version: str | int) -> str:
-    """Make ``version`` the champion and record it in the champion history."""
+def _set_history(history: list[str]) -> None:
+    """The one write that promotes or rolls back; the alias follows it."""
     c = client()
-    version = str(version)
+    c.set_registered_model_tag(_model_name(), HISTORY_TAG, ",".join(history))
+    if history:
+        c.set_registered_model_alias(_model_name(), get_settings().champion_alias, history[-1])
+
+
+def _promote(version: str) -> str:
+    c = client()
     known = {str(v.version) for v in c.search_model_versions(f"name='{_model_name()}'")}
     if version not in known:
         raise RegistryError(f"promote: {_model_name()} has no version {version}; versions: {sorted(known, key=int)}")
-    c.set_registered_model_alias(_model_name(), get_settings().champion_alias, version)
     history = _history()
     if not history or history[-1] != version:
-        c.set_registered_model_tag(_model_name(), HISTORY_TAG, ",".join(history + [version]))
+        _set_history(history + [version])
+    else:
+        champion_version()  # already champion: make sure the alias agrees
     return f"version {version} of {_model_name()} is now '{get_settings().champion_alias}'"
 
 
-def rollback() -> str:
-    """Move the champion alias back to the previous champion; says what it did."""
-    history = _history()
-    if len(history) < 2:
-        raise RegistryError(
-            f"rollback: {_model_name()} has no previous champion (history: {history or 'empty'}); nothing changed"
-        )
+def promote(version: str | int, *, engine: Engine, actor, reason: str | None = None) -> str:
+    """Make ``version`` the champion (authorised and audited in ``engine``'s audit log); says what
+    it did. ``reason``: why (the quality gate's verdict when training promotes)."""
+    version = str(version)
+    with audit.refusals(engine, actor, audit.PROMOTE, (AccessDenied, RegistryError), detail={"version": version}):
+        current = authorise(engine, actor, audit.PROMOTE)
+        message = _promote(version)
+    audit.record(engine, current, audit.PROMOTE, detail={"version": version, **({"reason": reason} if reason else {})})
+    return message
+
+
+def rollback(*, engine: Engine, actor) -> str:
+    """Move the champion back to the previous one in the history (authorised and audited); says
+    what it did."""
+    with audit.refusals(engine, actor, audit.ROLLBACK, (AccessDenied, RegistryError)):
+        current = authorise(engine, actor, audit.ROLLBACK)
+        history = _history()
+        if len(history) < 2:
+            raise RegistryError(
+                f"rollback: {_model_name()} has no previous champion (history: {history or 'empty'}); nothing changed"
+            )
+        previous, replaced = history[-2], history[-1]
+        _set_history(history[:-1])
+        client().set_model_version_tag(_model_name(), replaced, ROLLED_BACK_TAG, "true")
+    audit.record(engine, current, audit.ROLLBACK, detail={"from": replaced, "to": previous})
+    return f"rolled back: '{get_settings().champion_alias}' moved from version {replaced} to version {previous}"
+
+
+def begin_training(engine: Engine, actor):
+    """Before a training: authorise it (audited, a refusal too) and mark runs orphaned by killed
+    trainings as failed. Returns the live actor, who also authorises the gate's promotion."""
+    with audit.refusals(engine, actor, audit.RETRAIN, (AccessDenied,)):
+        current = authorise(engine, actor, audit.RETRAIN)
+    orphans = mark_orphans()
+    audit.record(engine, current, audit.RETRAIN, detail={"orphan_runs_failed": orphans} if orphans else None)
+    return current
+
+
+def start_run(run_name: str):
+    """An MLflow run in the training experiment, tagged with this process's id and host so that
+    :func:`mark_orphans` can tell a live training from a dead one."""
+    import mlflow
+
+    return mlflow.start_run(
+        experiment_id=experiment_id(), run_name=run_name,
+        tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def mark_orphans() -> list[str]:
+    """Mark FAILED the training runs still RUNNING whose process is gone: on this host, a dead
+    process id; elsewhere (or without one), started more than ``orphan_run_minutes`` ago.
+    Returns their run ids."""
     c = client()
-    previous, current = history[-2], history[-1]
-    c.set_registered_model_alias(_model_name(), get_settings().champion_alias, previous)
-    c.set_registered_model_tag(_model_name(), HISTORY_TAG, ",".join(history[:-1]))
-    c.set_model_version_tag(_model_name(), current, "rolled_back", "true")
-    return f"rolled back: '{get_settings().champion_alias}' moved from version {current} to version {previous}"
+    exp = c.get_experiment_by_name(EXPERIMENT)
+    if exp is None:
+        return []
+    here = socket.gethostname()
+    too_old = time.time() * 1000 - get_settings().orphan_run_minutes * 60_000
+    marked = []
+    for run in c.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        pid, host = run.data.tags.get(PID_TAG), run.data.tags.get(HOST_TAG)
+        dead = not _alive(int(pid)) if pid and host == here else run.info.start_time < too_old
+        if dead:
+            c.set_tag(run.info.run_id, "failure", "orphaned: the training process ended before the run finished")
+            c.set_terminated(run.info.run_id, status="FAILED")
+            marked.append(run.info.run_id)
+    return marked
 
 
 def load_version(version: str | int):
@@ -155,9 +259,11 @@ def champion_metadata() -> dict | None:
 
 
 def list_versions() -> pd.DataFrame:
-    """Every registered version, newest first: created, metrics, champion flag, training window."""
+    """Every registered version, newest first: created, metrics, champion flag, training window,
+    whether the quality gate passed it and whether it was ever promoted (from the history and
+    the rollback tags, not from what a training meant to do)."""
     columns = ["version", "created", "champion", "was_champion", "holdout_ndcg10", "train_start", "train_end",
-               "holdout_start", "train_pairs", "fingerprint", "promoted", "gate_reason", "run_id"]
+               "holdout_start", "train_pairs", "fingerprint", "gate_passed", "promoted", "gate_reason", "run_id"]
     model = _registered()
     if model is None:
         return pd.DataFrame(columns=columns)
@@ -168,19 +274,22 @@ def list_versions() -> pd.DataFrame:
     for mv in c.search_model_versions(f"name='{_model_name()}'"):
         run = c.get_run(mv.run_id)
         p, m, t = run.data.params, run.data.metrics, run.data.tags
+        version = str(mv.version)
         rows.append(
             {
                 "version": int(mv.version),
                 "created": pd.Timestamp(mv.creation_timestamp, unit="ms"),
-                "champion": str(mv.version) == champion,
-                "was_champion": str(mv.version) in history,
+                "champion": version == champion,
+                "was_champion": version in history,
                 "holdout_ndcg10": m.get("holdout_ndcg10"),
                 "train_start": p.get("train_start"),
                 "train_end": p.get("train_end"),
                 "holdout_start": p.get("holdout_start"),
                 "train_pairs": p.get("train_pairs"),
                 "fingerprint": p.get("data_fingerprint"),
-                "promoted": t.get("promoted"),
+                # Runs logged before the gate had its own tag called it "promoted".
+                "gate_passed": t.get(GATE_TAG, t.get("promoted")),
+                "promoted": str(version in history or (mv.tags or {}).get(ROLLED_BACK_TAG) == "true").lower(),
                 "gate_reason": t.get("gate_reason"),
                 "run_id": mv.run_id,
             }

@@ -122,7 +122,15 @@ class AuthSettings(BaseModel):
 
     mode: str = "password"  # "password" or "oidc"
     oidc_provider: str | None = None
+    # A session ends after this many minutes without a page view or an action.
     session_minutes: int = 480
+    # Throttling: this many failed sign-ins within failure_window_minutes lock the account (an
+    # existing username), or the client address, for lockout_minutes. An address gets more tries
+    # than an account because colleagues may share one (a town hall's network address).
+    max_failures: int = 5
+    max_failures_per_source: int = 20
+    failure_window_minutes: int = 15
+    lockout_minutes: int = 15
 
 
 class Settings(BaseSettings):
@@ -174,6 +182,9 @@ class Settings(BaseSettings):
     champion_alias: str = "champion"
     # The quality gate: a challenger must reach this fraction of the champion's held-out NDCG@10.
     gate_tolerance: float = 1.0
+    # A training run still RUNNING after this many minutes, whose process cannot be checked (another
+    # machine), is taken for dead and marked FAILED; on this machine a dead process is enough.
+    orphan_run_minutes: int = 240
 
     # Recommendation defaults.
     default_k: int = 10
@@ -196,6 +207,9 @@ class Settings(BaseSettings):
     language: str = "da"
     # The app's "today": None means the last date in the data (the export's date), capped at today.
     app_as_of: date | None = None
+    # A proposal may be dated from this many days before the app's date up to that date (a meeting
+    # last week recorded today); never after it.
+    proposal_days_back: int = 31
     # Programme targets shown on the overview (DOMAIN.md): share in job, education, placement or
     # small job within a year of enrolment, and citizens into ordinary job or education in two years.
     target_share_in_activity: float = 0.45

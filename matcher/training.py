@@ -158,15 +158,19 @@ def train_and_register(
     as_of: date | None = None,
     ranker: Ranker | None = None,
     progress: Callable[[float, str], None] | None = None,
+    actor=None,
 ) -> TrainResult:
     """Train on referrals proposed before ``as_of`` (all when None), gate, refit, log, register, promote.
 
     ``ranker``: the challenger (default: a fresh ``LightGBMRanker``); it must be ``Persistent`` and
     have ``refit`` to be served. ``progress``: called with a fraction 0..1 and the step under way.
+    ``actor``: who trains (a signed-in data scientist; default the command line's operator),
+    authorised and audited by the registry, which also marks runs of killed trainings failed.
     """
     report = progress or (lambda fraction, step: None)
     import mlflow
 
+    from matcher.auth import operator
     from matcher.features.build import FEATURES
     from matcher.models.lgbm import LightGBMRanker
 
@@ -175,6 +179,7 @@ def train_and_register(
     ranker = ranker or LightGBMRanker()
     if not isinstance(ranker, Persistent) or not hasattr(ranker, "refit"):
         raise TypeError(f"train: {type(ranker).__name__} cannot be registered (it needs save, feature_config and refit)")
+    actor = registry.begin_training(engine, actor or operator())
     report(0.05, "loading the data")
     world = World.from_db(engine)
     if world.referrals.empty:
@@ -226,17 +231,16 @@ def train_and_register(
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
 
     report(0.9, "logging both fits to MLflow and registering the served one")
-    exp = registry.experiment_id()
-    with mlflow.start_run(experiment_id=exp, run_name=f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
+    with registry.start_run(f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(params)
         mlflow.log_metrics(run_metrics)
         mlflow.log_artifacts(str(ranker.save(Path(tmp) / GATE_ARTIFACT)), artifact_path=GATE_ARTIFACT)
         mlflow.log_artifacts(str(served.save(Path(tmp) / registry.ARTIFACT_PATH)), artifact_path=registry.ARTIFACT_PATH)
-        mlflow.set_tags({"promoted": str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower()})
+        mlflow.set_tags({registry.GATE_TAG: str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower()})
         artifact_uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
     version = registry.register(run.info.run_id, artifact_uri, description=reason)
     if promoted:
-        registry.promote(version)
+        registry.promote(version, engine=engine, actor=actor, reason=reason)
     report(1.0, reason)
     return TrainResult(
         version=version,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from matcher import timerules
 from matcher.contract import TABLE_ORDER, TABLES
 from matcher.postcodes import centroid
 
@@ -94,22 +95,16 @@ class World:
         frames["opportunities"] = _fill_coordinates(frames["opportunities"], "postcode", "lat", "lon")
         return cls(**frames)
 
-    # ---- the contract's rules of time ----------------------------------------------------
+    # ---- the contract's rules of time (matcher.timerules) ---------------------------------
 
     def active_citizens(self, on: date | pd.Timestamp) -> pd.DataFrame:
-        d = pd.Timestamp(on)
-        c = self.citizens
-        return c[(c["enrolled_on"] <= d) & (c["left_on"].isna() | (c["left_on"] > d))]
+        """Citizens active on the date."""
+        return self.citizens[timerules.citizen_active(self.citizens, on)]
 
     def open_opportunities(self, on: date | pd.Timestamp) -> pd.DataFrame:
         """Opportunities open on the date, with their free capacity (``free_capacity``)."""
-        d = pd.Timestamp(on)
-        o = self.opportunities
-        o = o[(o["open_from"] <= d) & (o["open_until"].isna() | (o["open_until"] > d))].copy()
-        r = self.referrals
-        unresolved = r[(r["proposed_on"] <= d) & (r["outcome_on"].isna() | (r["outcome_on"] > d))]
-        taken = unresolved.groupby("opportunity_id").size()
-        o["free_capacity"] = o["capacity"] - o["opportunity_id"].map(taken).fillna(0).astype(int)
+        o = self.opportunities[timerules.opportunity_open(self.opportunities, on)].copy()
+        o["free_capacity"] = timerules.free_capacity(o, self.referrals, on)
         return o
 
     def referrals_known(self, on: date | pd.Timestamp) -> pd.DataFrame:

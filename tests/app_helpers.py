@@ -1,13 +1,16 @@
 """Helpers for the AppTest tests: point the app at a test database and sign in through the form."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from matcher.auth import create_user
+from matcher.auth import SignedIn, operator
 from matcher.db import session_scope
+from matcher.sessions import start_session
+from matcher.users import create_user
 from matcher.settings import get_settings
 
 HOME = Path(__file__).resolve().parent.parent / "app" / "Home.py"
@@ -41,9 +44,17 @@ def copy_database(db_url: str, folder: Path):
     return make_engine(f"sqlite:///{target}")
 
 
+def live_user(engine, username: str, role: str, caseworker_id: str | None = None) -> SignedIn:
+    """A new account of the role (created by the command line's operator) with a live session, as
+    the library wants it. Passwordless, like an identity provider's account: argon2 is slow on
+    purpose, and sign-in with a password is tested on its own."""
+    account = create_user(engine, operator(), username, None, role, caseworker_id)
+    return replace(account, session=start_session(engine, account, "test"))
+
+
 def signed_in(engine, username: str, role: str, caseworker_id: str | None = None) -> AppTest:
     """A fresh app with a new account of the role, signed in through the sign-in form."""
-    create_user(engine, username, PASSWORD, role, caseworker_id)
+    create_user(engine, operator(), username, PASSWORD, role, caseworker_id)
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
     at.text_input(key="username").input(username)
     at.text_input(key="password").input(PASSWORD)

@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import select
 
 from matcher import audit
-from matcher.auth import SignedIn, authenticate, create_user
+from matcher.auth import authenticate, operator
 from matcher.caseload import caseload, propose, record_outcome
 from matcher.db import AuditLog, Referral, session_scope
 from matcher.importer import import_folder
 from matcher.world import World
-from tests.app_helpers import count
+from matcher.sessions import resume_session, sign_in
+from matcher.users import create_user
+from tests.app_helpers import PASSWORD, count
 from tests.importer_support import copy_export, pg_engine_or_skip, sqlite_engine
 
-CW01 = SignedIn("anne", "caseworker", "cw01")
 ON = date(2023, 3, 1)
 
 
@@ -44,15 +45,16 @@ def test_world_loads_the_same_from_postgres_and_sqlite(tmp_path, pg):
 
 
 def test_sign_in_proposal_outcome_and_reimport_on_postgres(tmp_path, pg):
-    create_user(pg, "anne", "a long test password", "caseworker", "cw01")
-    assert authenticate(pg, "anne", "a long test password") is not None
+    create_user(pg, operator(), "anne", PASSWORD, "caseworker", "cw01")
+    anne = sign_in(pg, "anne", PASSWORD, "10.0.0.1")
+    assert resume_session(pg, anne.session) == anne
     assert authenticate(pg, "anne", "wrong") is None
     assert set(caseload(pg, "cw01", ON)["citizen_id"]) >= {"P0001"}
 
-    rid = propose(pg, CW01, "P0001", "O01", ON, {"rank": 1})
+    rid = propose(pg, anne, "P0001", "O01", ON, {"rank": 1})
     assert count(pg, Referral, source="app") == 1
     assert count(pg, AuditLog, action=audit.PROPOSE) == 1
-    record_outcome(pg, CW01, rid, "completed", date(2023, 4, 1))
+    record_outcome(pg, anne, rid, "completed", date(2023, 4, 1))
 
     # A newer export keeps what the app recorded.
     import_folder(copy_export(tmp_path / "newer"), pg)

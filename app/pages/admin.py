@@ -5,7 +5,9 @@ import streamlit as st
 
 import ui
 from matcher import audit
-from matcher.auth import ROLES, AuthError, create_user, list_users, set_active, set_password
+from matcher.access import AccessDenied
+from matcher.auth import ROLES, AuthError
+from matcher.users import create_user, list_users, set_active, set_password
 
 user = ui.guard("admin")
 engine = ui.engine()
@@ -24,11 +26,10 @@ with st.form("new_user", clear_on_submit=True):
     staff = d.text_input(ui.t("caseworker_id"), key="new_caseworker_id")
     if st.form_submit_button(ui.t("create_user")):
         try:
-            create_user(engine, username, password or None, role, staff.strip() or None)
-            audit.record(engine, user, audit.USER_CHANGED, detail={"created": username, "role": role})
+            create_user(engine, user, username, password or None, role, staff.strip() or None)
             st.success(ui.t("user_saved", user=username))
             st.rerun()
-        except AuthError as problem:
+        except (AuthError, AccessDenied) as problem:
             st.error(str(problem))
 
 if len(users):
@@ -38,16 +39,17 @@ if len(users):
     with c:
         if st.button(ui.t("reset_password"), key="reset"):
             try:
-                set_password(engine, who, new_password)
-                audit.record(engine, user, audit.USER_CHANGED, detail={"password_reset": who})
+                set_password(engine, user, who, new_password)
                 st.success(ui.t("user_saved", user=who))
-            except AuthError as problem:
+            except (AuthError, AccessDenied) as problem:
                 st.error(str(problem))
         active = bool(users.set_index("username").at[who, "active"])
         if st.button(ui.t("disable") if active else ui.t("enable"), key="toggle_active"):
-            set_active(engine, who, not active)
-            audit.record(engine, user, audit.USER_CHANGED, detail={"user": who, "active": not active})
-            st.rerun()
+            try:
+                set_active(engine, user, who, not active)
+                st.rerun()
+            except (AuthError, AccessDenied) as problem:
+                st.error(str(problem))
 
 st.subheader(ui.t("audit_log"))
 f1, f2, f3 = st.columns(3)

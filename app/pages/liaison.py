@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from matcher import audit
 from matcher.access import AccessDenied
 from matcher.caseload import ProposalRefused, app_date, free_capacity, propose
-from matcher.liaison import candidates_table, employers_with_openings, openings
+from matcher.liaison import employers_with_openings, openings, view_candidates
 
 user = ui.guard("liaison")
 engine = ui.engine()
@@ -37,10 +36,18 @@ matcher = ui.matcher()
 if matcher is None:
     st.warning(ui.t("no_model"))
     st.stop()
-if st.session_state.get("viewed_opening") != opportunity_id:
-    audit.record(engine, user, audit.VIEW_CANDIDATES, opportunity_id=opportunity_id)
-    st.session_state["viewed_opening"] = opportunity_id
-table = candidates_table(engine, matcher.candidates(opportunity_id, k=ui.settings().default_k, as_of=on), ui.lang())
+# Each view is audited with the candidates shown: fetched once per opening (and language), again
+# after a proposal.
+if st.session_state.get("viewed_opening") != (opportunity_id, ui.lang()):
+    try:
+        st.session_state["candidates"] = view_candidates(
+            engine, user, matcher, opportunity_id, on, ui.settings().default_k, ui.lang()
+        )
+    except AccessDenied:
+        st.error(ui.t("page_denied"))
+        st.stop()
+    st.session_state["viewed_opening"] = (opportunity_id, ui.lang())
+table = st.session_state["candidates"]
 if table.empty:
     st.info(ui.t("no_candidates"))
     st.stop()
@@ -76,4 +83,5 @@ if st.button(ui.t("propose_shortlist"), key="propose_shortlist", disabled=not ch
     if len(chosen) > free:
         st.warning(ui.t("over_capacity", free=free))
     if done:
+        st.session_state.pop("viewed_opening", None)
         st.success(ui.t("proposed_many", n=len(done)))

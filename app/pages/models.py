@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from matcher import audit, registry
+from matcher import registry
+from matcher.access import AccessDenied
 from matcher.jobs import BackgroundJob
 from matcher.model_report import feature_importance
 
@@ -45,17 +46,14 @@ else:
         version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), key="promote_version")
         if st.button(ui.t("promote"), key="promote"):
             try:
-                st.success(registry.promote(version))
-                audit.record(engine, user, audit.PROMOTE, detail={"version": version})
-            except registry.RegistryError as problem:
+                st.success(registry.promote(version, engine=engine, actor=user))
+            except (registry.RegistryError, AccessDenied) as problem:
                 st.error(str(problem))
     with b:
         if st.button(ui.t("rollback"), key="rollback"):
             try:
-                message = registry.rollback()
-                audit.record(engine, user, audit.ROLLBACK, detail={"result": message})
-                st.success(message)
-            except registry.RegistryError as problem:
+                st.success(registry.rollback(engine=engine, actor=user))
+            except (registry.RegistryError, AccessDenied) as problem:
                 st.error(str(problem))
 
 st.subheader(ui.t("retrain"))
@@ -69,12 +67,11 @@ def train(report):
     from matcher.training import train_and_register
 
     report(0.01, label)
-    return train_and_register(engine, progress=report)
+    return train_and_register(engine, progress=report, actor=user)
 
 
 if st.button(ui.t("retrain_start"), key="retrain", disabled=job.running):
-    if job.start(train):
-        audit.record(engine, user, audit.RETRAIN)
+    job.start(train)  # the training authorises and audits itself (matcher.registry.begin_training)
 
 
 @st.fragment(run_every=2)

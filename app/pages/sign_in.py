@@ -2,18 +2,20 @@
 ``auth.mode`` is "oidc". Either way the users table decides the role."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 import ui
-from matcher import audit
 from matcher.access import pages_for
-from matcher.auth import authenticate, user_for_identity
+from matcher.auth import SignInLocked, user_for_identity
+from matcher.sessions import sign_in, start_session
 from matcher.settings import get_settings
 
 
 def signed_in(signed) -> None:
-    """Remember the user, audit the sign-in and open the role's first page."""
-    audit.record(ui.engine(), signed, audit.SIGN_IN)
+    """Remember the user with their session and open the role's first page."""
+    st.session_state.pop("session_ended", None)
     st.session_state["user"] = signed
     st.switch_page(ui.page_path(pages_for(signed)[0]))
 
@@ -21,14 +23,19 @@ def signed_in(signed) -> None:
 def sign_in_password() -> None:
     st.title(ui.t("app_title"))
     st.caption(ui.t("app_tagline"))
+    if st.session_state.get("session_ended"):
+        st.info(ui.t("session_ended"))
     with st.form("sign_in"):
         username = st.text_input(ui.t("username"), key="username")
         password = st.text_input(ui.t("password"), type="password", key="password")
         submitted = st.form_submit_button(ui.t("sign_in"))
     if submitted:
-        signed = authenticate(ui.engine(), username, password)
+        try:
+            signed = sign_in(ui.engine(), username, password, ui.source())
+        except SignInLocked as locked:
+            st.error(ui.t("sign_in_locked", minutes=locked.minutes))
+            return
         if signed is None:
-            audit.record(ui.engine(), username or "?", audit.SIGN_IN_FAILED)
             st.error(ui.t("wrong_password"))
             return
         signed_in(signed)
@@ -47,7 +54,7 @@ def sign_in_oidc() -> None:
         if st.button(ui.t("sign_out")):
             st.logout()
         return
-    signed_in(signed)
+    signed_in(replace(signed, session=start_session(ui.engine(), signed, ui.source())))
 
 
 if get_settings().auth.mode == "oidc":
