@@ -44,7 +44,8 @@ def user() -> SignedIn | None:
 
 def source() -> str:
     """The visitor's address: sign-in throttling and the audit log use it."""
-    return st.context.ip_address or UNKNOWN_SOURCE
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else UNKNOWN_SOURCE
 
 
 def guard(page: str) -> SignedIn:

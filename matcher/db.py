@@ -233,9 +233,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 SQLITE_BUSY_SECONDS = 30
 
 
+# Databases brought up to date by this process (and the processes it forked).
+_UPGRADED: set[str] = set()
+
+
 def _upgrade_schema(engine: Engine) -> None:
     """Bring a database made by an earlier version up to date, additively: nullable columns and
-    indexes added since are created; nothing is dropped or rewritten."""
+    indexes added since are created; nothing is dropped or rewritten. Once per database and process."""
+    url = engine.url.render_as_string(hide_password=False)
+    if url in _UPGRADED:
+        return
+    _UPGRADED.add(url)
     present = inspect(engine)
     tables = set(present.get_table_names())
     for table in Base.metadata.sorted_tables:

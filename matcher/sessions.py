@@ -24,6 +24,9 @@ from matcher.db import AppSession, User, session_scope, utcnow
 from matcher.settings import get_settings
 
 TOKEN_BYTES = 32
+# A session's last use is written at most this often: every page run and action resumes the
+# session, and the idle limit is counted in minutes.
+TOUCH_EVERY = timedelta(seconds=60)
 
 
 def _digest(token: str) -> str:
@@ -75,7 +78,8 @@ def resume_session(engine: Engine, token: str | None) -> SignedIn | None:
         elif now - row.last_seen > idle:
             why = "expired"
         else:
-            row.last_seen = now
+            if now - row.last_seen > TOUCH_EVERY:
+                row.last_seen = now
             return replace(signed_in_as(account), session=token)
         _end(s, row, why)
         return None

@@ -222,6 +222,8 @@ def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
     import mlflow
 
     from matcher import registry
+    from matcher.auth import operator
+    from matcher.db import make_engine
     from matcher.settings import get_settings
 
     store = tmp_path_factory.mktemp("mlflow")
@@ -234,7 +236,9 @@ def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
             model_dir = trained_ranker.save(store / registry.ARTIFACT_PATH)
             mlflow.log_artifacts(str(model_dir), artifact_path=registry.ARTIFACT_PATH)
             uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
-        registry.promote(registry.register(run.info.run_id, uri, description="test champion"))
+        # The promotion's audit entry goes to a database of its own: the small world stays as imported.
+        audit_log = make_engine(f"sqlite:///{store / 'audit.db'}")
+        registry.promote(registry.register(run.info.run_id, uri, description="test champion"), engine=audit_log, actor=operator())
     finally:
         for key, value in saved.items():
             if value is None:

@@ -5,7 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from matcher import audit
-from matcher.auth import create_user
+from matcher.auth import operator
+from matcher.users import create_user
 from tests.app_helpers import HOME, PASSWORD, TIMEOUT, signed_in, texts, use_database
 
 
@@ -16,7 +17,7 @@ def app_db(export_engine, monkeypatch, tmp_path):
 
 
 def test_wrong_password_is_refused(app_db):
-    create_user(app_db, "anne", PASSWORD, "caseworker", "cw01")
+    create_user(app_db, operator(), "anne", PASSWORD, "caseworker", "cw01")
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
     assert texts(at.title) == ["matcher – job fra dag ét"]
     at.text_input(key="username").input("anne")
@@ -24,14 +25,14 @@ def test_wrong_password_is_refused(app_db):
     at.button[0].click().run()
     assert texts(at.error) == ["Forkert brugernavn eller adgangskode."]
     assert "user" not in at.session_state
-    assert list(audit.read(app_db)["action"]) == [audit.SIGN_IN_FAILED]
+    assert list(audit.read(app_db)["action"]) == [audit.SIGN_IN_FAILED, audit.USER_CHANGED]
 
 
 def test_right_password_opens_the_roles_first_page(app_db):
     at = signed_in(app_db, "anne", "caseworker", "cw01")
     assert texts(at.title) == ["Min sagsstamme"]
     assert not at.error
-    assert list(audit.read(app_db)["action"]) == [audit.SIGN_IN]
+    assert list(audit.read(app_db)["action"]) == [audit.SIGN_IN, audit.USER_CHANGED]
     # Signing out is clicked in the browser test (AppTest drops the main script's sidebar
     # once st.navigation has switched pages).
 
