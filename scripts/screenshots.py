@@ -5,7 +5,7 @@
 
 ``--small`` simulates 600 citizens, imports them and trains a champion in a temporary folder.
 Otherwise the given database and the configured MLflow store are used; the script adds one
-``screenshot-<role>`` account per role there (random passwords) and disables them afterwards.
+``screenshot-<role>-<random>`` account per role there (random passwords) and disables them afterwards.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from matcher.access import pages_for  # noqa: E402
 from matcher.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app  # noqa: E402
-from matcher.auth import SignedIn, create_user, demo_accounts, set_active  # noqa: E402
+from matcher.auth import SignedIn, operator  # noqa: E402
 from matcher.db import make_engine  # noqa: E402
 from matcher.i18n import t  # noqa: E402
 from matcher.settings import get_settings  # noqa: E402
+from matcher.users import create_user, demo_accounts, set_active  # noqa: E402
 
 
 def small_world(folder: Path) -> str:
@@ -60,8 +61,9 @@ def shoot(url: str, out: Path) -> list[Path]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for role, staff in accounts.items():
-                username, password = f"screenshot-{role}", secrets.token_urlsafe(16)
-                create_user(engine, username, password, role, staff)
+                # A new account each run: an existing username is never replaced.
+                username, password = f"screenshot-{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+                create_user(engine, operator(), username, password, role, staff)
                 page = browser.new_page(viewport={"width": 1400, "height": 2400})
                 page.set_default_timeout(90_000)
                 page.goto(f"http://127.0.0.1:{port}")
@@ -85,7 +87,7 @@ def shoot(url: str, out: Path) -> list[Path]:
                         page.screenshot(path=target, full_page=True)
                         saved.append(target)
                 page.close()
-                set_active(engine, username, False)
+                set_active(engine, operator(), username, False)
             browser.close()
     finally:
         proc.terminate()

@@ -247,3 +247,18 @@ def champion_mlflow_dir(trained_ranker, tmp_path_factory) -> Path:
                 os.environ[key] = value
         get_settings.cache_clear()
     return store
+
+
+@pytest.fixture
+def setting(monkeypatch):
+    """Change settings for one test through the environment, e.g. ``setting("AUTH__MAX_FAILURES", "2")``;
+    the settings are read afresh now and again after the test."""
+    from matcher.settings import get_settings
+
+    def put(name: str, value: str) -> None:
+        monkeypatch.setenv(f"MATCHER_{name}", value)
+        get_settings.cache_clear()
+
+    yield put
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from matcher import audit
 from matcher.auth import operator
-from matcher.users import create_user
+from matcher.users import create_user, set_active
 from tests.app_helpers import HOME, PASSWORD, TIMEOUT, signed_in, texts, use_database
 
 
@@ -74,3 +74,25 @@ def test_signed_out_visitor_is_sent_to_sign_in(app_db):
     at.switch_page("pages/caseload.py").run()
     assert texts(at.title) == ["matcher – job fra dag ét"]
     assert not at.dataframe
+
+
+def test_a_session_that_ends_sends_the_page_back_to_sign_in(app_db):
+    at = signed_in(app_db, "anne", "caseworker", "cw01")
+    assert texts(at.title) == ["Min sagsstamme"]
+    set_active(app_db, operator(), "anne", False)  # an admin disables the account meanwhile
+    at.run()  # any rerun: a filter, a click
+    assert texts(at.title) == ["matcher – job fra dag ét"]
+    assert texts(at.info) == ["Din session er udløbet eller afsluttet. Log ind igen."]
+    assert "user" not in at.session_state and not at.dataframe
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in(app_db, setting):
+    setting("AUTH__MAX_FAILURES", "2")
+    create_user(app_db, operator(), "anne", PASSWORD, "caseworker", "cw01")
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
+    for password in ("wrong password 1", "wrong password 2", PASSWORD):
+        at.text_input(key="username").input("anne")
+        at.text_input(key="password").input(password)
+        at.button[0].click().run()
+    assert texts(at.error) == ["For mange mislykkede forsøg. Prøv igen om 15 minut(ter)."]
+    assert "user" not in at.session_state

@@ -22,7 +22,6 @@ from matcher.caseload import (
 )
 from matcher.db import Referral, session_scope
 from matcher.liaison import employers_with_openings, openings
-from matcher.settings import get_settings
 from tests.app_helpers import live_user
 
 ON = date(2023, 3, 1)
@@ -104,7 +103,7 @@ def test_propose_writes_one_pending_app_referral(export_engine, staff):
     assert history(export_engine, "P0001").iloc[0]["referral_id"] == rid
 
 
-def test_propose_is_refused_with_reasons(export_engine, staff, monkeypatch):
+def test_propose_is_refused_with_reasons(export_engine, staff, setting):
     cw01 = staff["cw01"]
     with pytest.raises(AccessDenied):
         propose(export_engine, cw01, "P0002", "O01", ON)
@@ -114,22 +113,18 @@ def test_propose_is_refused_with_reasons(export_engine, staff, monkeypatch):
     with pytest.raises(ProposalRefused, match="no free capacity"):
         propose(export_engine, cw01, "P0009", "O08", ON)
     # Later in the programme: O02 closed on 2024-03-01.
-    monkeypatch.setenv("MATCHER_APP_AS_OF", "2024-06-01")
-    get_settings.cache_clear()
+    setting("APP_AS_OF", "2024-06-01")
     with pytest.raises(ProposalRefused, match="not open"):
         propose(export_engine, cw01, "P0001", "O02", date(2024, 6, 1))
-    monkeypatch.delenv("MATCHER_APP_AS_OF")
-    get_settings.cache_clear()
 
 
-def test_no_proposal_for_an_inactive_citizen_or_outside_the_date_window(export_engine, monkeypatch):
+def test_no_proposal_for_an_inactive_citizen_or_outside_the_date_window(export_engine, setting):
     # Not yet enrolled: P0010 enrolled 2023-02-01; the fixture's app date is 2023-03-01.
     birgitte = live_user(export_engine, "birgitte", "caseworker", "cw10")
     with pytest.raises(ProposalRefused, match="not in the programme on 2023-01-31"):
         propose(export_engine, birgitte, "P0010", "O01", date(2023, 1, 31))
     sara = live_user(export_engine, "sara", "caseworker", "cw05")  # P0003: enrolled 2019, left 2023-05-31
-    monkeypatch.setenv("MATCHER_APP_AS_OF", "2023-06-15")
-    get_settings.cache_clear()
+    setting("APP_AS_OF", "2023-06-15")
     with pytest.raises(ProposalRefused, match="not in the programme on 2023-06-15 .enrolled 2019-01-10, left 2023-05-31"):
         propose(export_engine, sara, "P0003", "O01", date(2023, 6, 15))
     propose(export_engine, sara, "P0003", "O01", date(2023, 5, 30))  # backdated, while she was in
@@ -137,8 +132,6 @@ def test_no_proposal_for_an_inactive_citizen_or_outside_the_date_window(export_e
         propose(export_engine, sara, "P0003", "O03", date(2023, 6, 16))  # after the app's date
     with pytest.raises(ProposalRefused, match="must be dated"):
         propose(export_engine, sara, "P0003", "O03", date(2023, 5, 14))  # too far back
-    monkeypatch.delenv("MATCHER_APP_AS_OF")
-    get_settings.cache_clear()
     assert referral_count(export_engine) == 1
 
 

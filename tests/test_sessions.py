@@ -38,15 +38,10 @@ def backdate(engine, model, minutes: int) -> None:
 
 
 @pytest.fixture(autouse=True)
-def few_tries(monkeypatch):
+def few_tries(setting):
     """Lower limits than the defaults: each try costs an argon2 verification."""
-    monkeypatch.setenv("MATCHER_AUTH__MAX_FAILURES", "3")
-    monkeypatch.setenv("MATCHER_AUTH__MAX_FAILURES_PER_SOURCE", "4")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("MATCHER_AUTH__MAX_FAILURES")
-    monkeypatch.delenv("MATCHER_AUTH__MAX_FAILURES_PER_SOURCE")
-    get_settings.cache_clear()
+    setting("AUTH__MAX_FAILURES", "3")
+    setting("AUTH__MAX_FAILURES_PER_SOURCE", "4")
 
 
 def failures(engine, n: int, username: str = "anne", source: str = "10.0.0.1") -> None:

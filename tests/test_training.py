@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matcher.auth import operator
 from matcher.settings import get_settings
 
 
@@ -25,10 +26,18 @@ def mlflow_store(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first(mlflow_store, small_engine):
+def train_engine(small_db_url, tmp_path_factory):
+    """A copy of the small world's database: training writes its audit entries there."""
+    from tests.app_helpers import copy_database
+
+    return copy_database(small_db_url, tmp_path_factory.mktemp("train"))
+
+
+@pytest.fixture(scope="module")
+def first(mlflow_store, train_engine):
     from matcher.training import train_and_register
 
-    return train_and_register(small_engine)
+    return train_and_register(train_engine)
 
 
 def shuffled_labels():
@@ -75,13 +84,13 @@ def test_the_champion_loads_and_scores_like_the_trained_model(first, small_world
     assert np.std(scores) > 0
 
 
-def test_a_worse_challenger_is_registered_but_not_promoted(first, small_engine):
+def test_a_worse_challenger_is_registered_but_not_promoted(first, train_engine):
     from matcher import registry
     from matcher.training import train_and_register
 
     before = registry.champion_version()
     steps = []
-    result = train_and_register(small_engine, ranker=shuffled_labels(), progress=lambda f, m: steps.append((f, m)))
+    result = train_and_register(train_engine, ranker=shuffled_labels(), progress=lambda f, m: steps.append((f, m)))
     # The app's retrain bar: several steps, in order, the last one saying what the gate decided.
     fractions = [f for f, _ in steps]
     assert len(steps) >= 5 and fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -92,24 +101,24 @@ def test_a_worse_challenger_is_registered_but_not_promoted(first, small_engine):
     assert registry.champion_version() == before
     versions = registry.list_versions()
     row = versions[versions["version"] == int(result.version)].iloc[0]
-    assert not row["champion"] and row["promoted"] == "false"
+    assert not row["champion"] and row["promoted"] == "false" and row["gate_passed"] == "false"
     assert "stays" in row["gate_reason"]
 
 
-def test_promote_then_rollback_moves_the_alias_back(first, small_engine):
+def test_promote_then_rollback_moves_the_alias_back(first, train_engine):
     from matcher import registry
     from matcher.training import train_and_register
 
     before = registry.champion_version()
-    challenger = train_and_register(small_engine, ranker=shuffled_labels())
-    registry.promote(challenger.version)
+    challenger = train_and_register(train_engine, ranker=shuffled_labels())
+    registry.promote(challenger.version, engine=train_engine, actor=operator())
     assert registry.champion_version() == challenger.version
-    message = registry.rollback()
+    message = registry.rollback(engine=train_engine, actor=operator())
     assert registry.champion_version() == before
     assert f"from version {challenger.version} to version {before}" in message
 
 
-def test_rollback_without_a_previous_champion_is_refused(mlflow_store, tmp_path, monkeypatch):
+def test_rollback_without_a_previous_champion_is_refused(mlflow_store, train_engine, monkeypatch):
     from matcher import registry
 
     monkeypatch.setenv("MATCHER_REGISTERED_MODEL_NAME", "nothing-here")
@@ -118,26 +127,26 @@ def test_rollback_without_a_previous_champion_is_refused(mlflow_store, tmp_path,
         assert registry.load_champion() is None
         assert registry.list_versions().empty
         with pytest.raises(registry.RegistryError, match="no previous champion"):
-            registry.rollback()
+            registry.rollback(engine=train_engine, actor=operator())
     finally:
         monkeypatch.delenv("MATCHER_REGISTERED_MODEL_NAME")
         get_settings.cache_clear()
 
 
-def test_promote_an_unknown_version_says_which_exist(first):
+def test_promote_an_unknown_version_says_which_exist(first, train_engine):
     from matcher import registry
 
     with pytest.raises(registry.RegistryError, match="no version 999"):
-        registry.promote(999)
+        registry.promote(999, engine=train_engine, actor=operator())
 
 
-def test_training_on_an_earlier_window_uses_only_what_was_known(first, small_engine, small_world):
+def test_training_on_an_earlier_window_uses_only_what_was_known(first, train_engine, small_world):
     from matcher.training import train_and_register
 
     import pandas as pd
 
     as_of = (pd.Timestamp(first.holdout_start) - pd.Timedelta(days=60)).date()
-    result = train_and_register(small_engine, as_of=as_of)
+    result = train_and_register(train_engine, as_of=as_of)
     assert result.train_end == as_of
     assert result.holdout_start < as_of
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from matcher.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, start_app
-from matcher.auth import create_user, demo_accounts
+from matcher.auth import operator
+from matcher.users import create_user, demo_accounts
 from matcher.caseload import app_date, caseload
 from matcher.db import Referral, session_scope
 from tests.app_helpers import copy_database
@@ -26,7 +27,7 @@ def app_server(small_db_url, champion_mlflow_dir, tmp_path):
     engine = copy_database(small_db_url, tmp_path)
     on = app_date(engine)
     mine = demo_accounts(engine)[0][2]  # the caseworker with the most citizens
-    create_user(engine, "anne", PASSWORD, "caseworker", mine)
+    create_user(engine, operator(), "anne", PASSWORD, "caseworker", mine)
     env = {
         **os.environ,
         "MATCHER_DB_URL": str(engine.url),
