@@ -107,7 +107,7 @@ def set_role(engine: Engine, actor: SignedIn | Operator, username: str, role: st
             _check_link(s, role, caseworker_id)
             before = (user.role, user.caseworker_id)
             user.role, user.caseworker_id = role, caseworker_id
-            ended = end_sessions_of(s, username, "role_changed")
+            ended = end_sessions_of(s, username, "role_changed") if before != (role, caseworker_id) else 0
             audit.write(s, current, audit.USER_CHANGED, detail={
                 "change": "role", "user": username, "role": role, "caseworker_id": caseworker_id,
                 "before": list(before), "sessions_ended": ended,
