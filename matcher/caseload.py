@@ -290,7 +290,7 @@ def propose(
                 referral_id, kind = _take_place(s, current, citizen_id, opportunity_id, on, today, reason)
                 audit.write(
                     s, current, audit.PROPOSE, citizen_id, opportunity_id,
-                    {"referral_id": referral_id, "kind": kind, **(detail or {}), **({"reason": reason} if reason else {})},
+                    {**(detail or {}), "referral_id": referral_id, "kind": kind, **({"reason": reason} if reason else {})},
                 )
         except IntegrityError:
             raise ProposalRefused(f"citizen {citizen_id!r} already has a pending referral to {opportunity_id!r}")
