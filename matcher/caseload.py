@@ -44,11 +44,14 @@ from matcher.taxonomy import load_taxonomy
 
 # A proposal's reason for going against the app's advice is a sentence or two, not a document.
 MAX_REASON_LENGTH = 500
-REFUSALS = (AccessDenied,)
 
 
 class ProposalRefused(ValueError):
     """A proposal or an outcome that cannot be recorded; the message says why."""
+
+
+# What a proposal or an outcome may be refused with (each refusal is audited).
+REFUSALS = (AccessDenied, ProposalRefused)
 
 
 def app_date(engine: Engine) -> date:
@@ -191,7 +194,7 @@ def profile(engine: Engine, citizen_id: str, on: date) -> Profile:
 
 def open_citizen(engine: Engine, user: SignedIn, citizen_id: str, on: date) -> Profile:
     """The profile for the citizen's own caseworker, audited; a refusal is audited too."""
-    with audit.refusals(engine, user, audit.OPEN_CITIZEN, REFUSALS, citizen_id=citizen_id):
+    with audit.refusals(engine, user, audit.OPEN_CITIZEN, (AccessDenied,), citizen_id=citizen_id):
         current = authorise(engine, user, audit.OPEN_CITIZEN)
         require_citizen(engine, current, citizen_id)
     audit.record(engine, current, audit.OPEN_CITIZEN, citizen_id=citizen_id)
@@ -278,7 +281,7 @@ def propose(
     The opportunity is locked for the check and the insert (``db.lock_for_update``), so
     concurrent proposals cannot overbook it.
     """
-    with audit.refusals(engine, user, audit.PROPOSE, (AccessDenied, ProposalRefused), citizen_id, opportunity_id):
+    with audit.refusals(engine, user, audit.PROPOSE, REFUSALS, citizen_id, opportunity_id):
         current = authorise(engine, user, audit.PROPOSE)
         require_proposer(engine, current, citizen_id)
         if not current.caseworker_id:
@@ -349,7 +352,7 @@ def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: st
     with session_scope(engine) as s:
         referral = s.get(Referral, referral_id)
         citizen_id, opportunity_id = (referral.citizen_id, referral.opportunity_id) if referral else (None, None)
-    with audit.refusals(engine, user, audit.RECORD_OUTCOME, (AccessDenied, ProposalRefused), citizen_id, opportunity_id):
+    with audit.refusals(engine, user, audit.RECORD_OUTCOME, REFUSALS, citizen_id, opportunity_id):
         current = authorise(engine, user, audit.RECORD_OUTCOME)
         if outcome not in OUTCOMES or outcome == "pending":
             raise ProposalRefused(f"outcome {str(outcome)[:40]!r} is not one of {', '.join(OUTCOMES[1:])}")
