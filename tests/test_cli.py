@@ -39,3 +39,22 @@ def test_simulate_then_import_through_the_commands(tmp_path):
 
     with create_engine(db).connect() as conn:
         assert conn.execute(text("select count(*) from citizens")).scalar() == n_citizens
+
+
+def test_operators_commands_are_audited_as_the_os_user(export_engine, setting, tmp_path):
+    from matcher import audit
+    from matcher.auth import operator
+
+    db = str(export_engine.url)
+    setting("DB_URL", db)  # the commands set it too; the fixture puts it back afterwards
+    setting("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    setting("MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    runner = CliRunner()
+    users = runner.invoke(app, ["demo-users", "--db", db])
+    assert users.exit_code == 0, users.output
+    rollback = runner.invoke(app, ["rollback", "--db", db])
+    assert rollback.exit_code == 1 and "no previous champion" in rollback.output
+    log = audit.read(export_engine)
+    assert set(log["username"]) == {operator().username} and set(log["role"]) == {"operator"}
+    assert (log["action"] == audit.USER_CHANGED).sum() == 5
+    assert log.iloc[0]["action"] == audit.REFUSED and log.iloc[0]["detail"]["action"] == audit.ROLLBACK
