@@ -43,9 +43,9 @@ def copy_store(base: Path, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def base_store(tmp_path_factory, small_db_url):
-    """An MLflow store with versions 1 and 2 trained (popularity ranker: fast) and promoted in turn,
+    """An MLflow store with versions 1 and 2 trained (logistic regression: fast) and promoted in turn,
     and a writable copy of the small world's database for the audit log."""
-    from matcher.models.baselines import PopularityRanker
+    from matcher.models.baselines import LogisticRanker
     from matcher.training import train_and_register
 
     root = tmp_path_factory.mktemp("registry")
@@ -55,7 +55,7 @@ def base_store(tmp_path_factory, small_db_url):
     (root / "base").mkdir()
     engine = copy_database(small_db_url, root)
     for _ in range(2):
-        assert train_and_register(engine, ranker=PopularityRanker()).promoted
+        assert train_and_register(engine, ranker=LogisticRanker()).promoted
     yield root, engine
     mp.undo()
     get_settings.cache_clear()
@@ -141,6 +141,7 @@ def test_orphan_runs_are_marked_failed(store, monkeypatch):
 KILL_POINTS = {
     # where the training dies -> the champion afterwards (v3 only once its history entry is written)
     "fitting": "2",
+    "refitting the promoted model": "2",
     "artifacts logged, run open": "2",
     "before registering": "2",
     "registered, before the history write": "2",
@@ -150,11 +151,11 @@ KILL_POINTS = {
 
 
 def _train_and_die(point: str, engine_url: str) -> None:
-    """In a forked child: train (popularity ranker), SIGKILL itself at ``point``."""
+    """In a forked child: train (logistic regression), SIGKILL itself at ``point``."""
     from mlflow import MlflowClient
 
     from matcher.db import make_engine
-    from matcher.models.baselines import PopularityRanker
+    from matcher.models.baselines import LogisticRanker
     from matcher.training import train_and_register
 
     def die(*_, **__):
@@ -173,8 +174,10 @@ def _train_and_die(point: str, engine_url: str) -> None:
     if point == "promoted, before the audit entry":
         real = audit.record
         audit.record = lambda engine, who, action, *a, **k: die() if action == audit.PROMOTE else real(engine, who, action, *a, **k)
-    progress = (lambda fraction, step: die() if fraction >= 0.3 else None) if point == "fitting" else None
-    train_and_register(make_engine(engine_url), ranker=PopularityRanker(), progress=progress)
+    # The training's progress steps: 0.25 starts the fit, 0.65 the refit of a model that passed the gate.
+    at = {"fitting": 0.25, "refitting the promoted model": 0.65}.get(point)
+    progress = (lambda fraction, step: die() if fraction >= at else None) if at else None
+    train_and_register(make_engine(engine_url), ranker=LogisticRanker(), progress=progress)
     os._exit(3)  # not killed: the hook was never reached
 
 
