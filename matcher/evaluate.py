@@ -309,7 +309,7 @@ class _TruthSet:
         outcomes = truth.outcome_probabilities(cand[["citizen_id", "opportunity_id", "as_of"]])
         self.probability = outcomes[list(get_settings().success_outcomes)].sum(axis=1).to_numpy()
         self.declined = outcomes["declined"].to_numpy()
-        self.family = getattr(truth, "family", None)
+        self.family = getattr(getattr(truth, "family", None), "name", None)
         opp = known.opportunities.set_index("opportunity_id", drop=False).reindex(cand["opportunity_id"].to_numpy())
         self.kind = opp["kind"].to_numpy()
         self.dup = dup_keys(opp).to_numpy()

@@ -77,7 +77,8 @@ def run_families(families: list[str] | None = None, citizens: int = 4000, seed: 
     """Simulate, import and evaluate one world per truth family; write ``reports/families.md``."""
     from matcher.db import make_engine
     from matcher.importer import import_folder
-    from matcher.simulate import FAMILIES, simulate_world
+    from matcher.simulate import simulate_world
+    from matcher.simulate.truths import FAMILIES
 
     families = list(families or FAMILIES)
     unknown = sorted(set(families) - set(FAMILIES))
