@@ -357,13 +357,44 @@ def _tradeoffs(truth: _TruthSet, pred) -> dict[str, pd.DataFrame]:
     }
 
 
-def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | None = None, write: bool = True) -> EvaluationReport:
+def congestion_table(known: World, at: pd.Timestamp, ranker, truth_folder: Path, k: int = 10) -> pd.DataFrame:
+    """Everyone's lists at once (issue 8): every citizen active at ``at`` × every suggestable opening,
+    independent top-``k`` lists against the municipal plan, each measured by the random-order
+    procedure against the exact optimum on the truth (``matcher.congestion``)."""
+    from matcher.congestion import congestion, optimum
+    from matcher.plan import allocate, score_pairs
+    from matcher.service import Matcher
+    from matcher.simulate.truth import Truth
+
+    matcher = Matcher(known, ranker)
+    independent = matcher.recommend_all(k=k, as_of=at)
+    pairs, capacity = score_pairs(matcher, at)
+    plan = allocate(pairs, capacity, k)
+    outcomes = Truth.load(truth_folder).outcome_probabilities(pairs[["citizen_id", "opportunity_id"]].assign(as_of=at))
+    truth = pairs[["citizen_id", "opportunity_id"]].assign(
+        probability=outcomes[list(get_settings().success_outcomes)].sum(axis=1).to_numpy(), declined=outcomes["declined"].to_numpy())
+    best = optimum(truth, capacity)
+    holds = plan.assignment.set_index("citizen_id")["opportunity_id"]
+    rows = {
+        "--all (independent lists)": congestion(independent, capacity, truth, k, best=best),
+        "--all --allocate (the plan's lists)": congestion(plan.lists, capacity, truth, k, best=best),
+        "--all --allocate, held places kept for their holder": congestion(plan.lists, capacity, truth, k, holds=holds, best=best),
+    }
+    table = pd.DataFrame(rows).T
+    table.index.name = "lists"
+    return table
+
+
+def run_evaluation(
+    engine: Engine, as_of: date | None = None, truth_dir: Path | None = None, write: bool = True, congestion: bool = True,
+) -> EvaluationReport:
     """Train every ranker before the split date, test each on the same data, write the report.
 
     ``as_of``: the split date T (default: at the settings' fraction of the referral history).
     ``truth_dir``: a simulated world folder with ``_truth/`` (default: the settings' world_dir if
     it has one); without one, only the logged metrics are reported. ``write``: write
     ``reports/evaluation.md`` and its plots (``run_families`` writes its own report instead).
+    ``congestion``: on a simulated world, also measure everyone's lists at once (:func:`congestion_table`).
     """
     from matcher.features.build import FeatureSpace
     from matcher.models.base import predict
@@ -416,6 +447,9 @@ def run_evaluation(engine: Engine, as_of: date | None = None, truth_dir: Path | 
             row["coverage@10"] = metrics.coverage(top[top["feasible"]], truth.pairs.frame["citizen_id"], settings.min_feasible_suggestions)
             if ranker.name == "lightgbm" and pred.chance is not None:
                 tradeoffs = _tradeoffs(truth, pred)
+                if congestion:
+                    tradeoffs["Congestion: everyone's lists at once (every citizen active at T)"] = congestion_table(
+                        known, split, ranker, truth_folder)
         row["fit_s"] = fit_s
         rows[ranker.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
