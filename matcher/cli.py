@@ -76,6 +76,10 @@ def simulate(
 @app.command("import")
 def import_(
     folder: Path = typer.Argument(..., help="Export folder (CSV or Parquet per table)"),
+    allow_shrink: bool = typer.Option(
+        False, "--allow-shrink",
+        help="Accept an export that removes more of a table than the setting import_max_shrink allows",
+    ),
     db: Optional[str] = DbOption,
 ) -> None:
     """Validate and load an export; exit status 2 with every problem listed on bad input."""
@@ -83,7 +87,7 @@ def import_(
 
     engine = _engine(db)
     try:
-        summary = import_folder(folder, engine)
+        summary = import_folder(folder, engine, allow_shrink=allow_shrink)
     except ImportRefused as refused:
         for problem in refused.problems:
             typer.echo(problem, err=True)

@@ -57,6 +57,11 @@ NACE_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRSTU")
 
 # Column types: str, int, float, date, bool, enum, list (of str), list_enum, uri, uri_list.
 TYPES = ("str", "int", "float", "date", "bool", "enum", "list", "list_enum", "uri", "uri_list")
+# Every date must lie in this window (ISO text compares like the dates it names): an export
+# with year 0 or 9999 is a broken export, and the features compute with these dates.
+FIRST_DATE, LAST_DATE = "1900-01-01", "2100-12-31"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,14 @@ class Column:
     postcode: bool = False
     pseudonymous_id: bool = False
     default: object = None
+    # Written by people (notes, names, titles): a CPR number in it is removed and a leading
+    # formula character is neutralised, each with a warning, instead of refusing the export.
+    free_text: bool = False
+
+    @property
+    def is_id(self) -> bool:
+        """An identifier (key or reference): never CPR-shaped, never a spreadsheet formula."""
+        return self.name.endswith("_id") or self.pseudonymous_id
 
 
 @dataclass(frozen=True)
@@ -104,8 +117,8 @@ TABLES: dict[str, Table] = {
             "caseworker_id",
             (
                 C("caseworker_id", "str", True, pseudonymous_id=True),
-                C("name", "str", True),
-                C("team", "str"),
+                C("name", "str", True, free_text=True),
+                C("team", "str", free_text=True),
                 C("role", "enum", True, enum=ROLES),
             ),
         ),
@@ -135,7 +148,7 @@ TABLES: dict[str, Table] = {
                 C("enrolled_on", "date", True),
                 C("left_on", "date"),
                 C("candidate_search_consent", "bool", default=False),
-                C("notes", "str"),
+                C("notes", "str", free_text=True),
             ),
             ordered_dates=(("enrolled_on", "left_on"),),
         ),
@@ -158,7 +171,7 @@ TABLES: dict[str, Table] = {
             "employer_id",
             (
                 C("employer_id", "str", True),
-                C("name", "str", True),
+                C("name", "str", True, free_text=True),
                 C("industry", "enum", True, enum=NACE_SECTIONS),
                 C("postcode", "str", True, postcode=True),
                 C("lat", "float", min=54.0, max=58.0),
@@ -180,11 +193,11 @@ TABLES: dict[str, Table] = {
                     references="employers.employer_id",
                     required_unless=("kind", ("course", "education")),
                 ),
-                C("provider", "str", required_if=("kind", ("course", "education"))),
-                C("title", "str", True),
+                C("provider", "str", required_if=("kind", ("course", "education")), free_text=True),
+                C("title", "str", True, free_text=True),
                 C("occupation_uri", "uri", required_unless=("kind", ("course",))),
-                C("description", "str"),
-                C("skills", "list"),
+                C("description", "str", free_text=True),
+                C("skills", "list", free_text=True),
                 C("danish_required", "int", True, min=0, max=4),
                 C("hours_per_week", "int", True, min=1, max=37),
                 C("postcode", "str", True, postcode=True),

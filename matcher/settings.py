@@ -196,6 +196,11 @@ class Settings(BaseSettings):
     history_smoothing: float = 5.0
     min_feasible_suggestions: int = 3
 
+    # Import: an export that would remove more than this share of a table's rows is refused
+    # unless `matcher import DIR --allow-shrink`; a second import waits this long for the first.
+    import_max_shrink: float = 0.2
+    import_wait_seconds: float = 120.0
+
     # Simulator defaults.
     sim_citizens: int = 10_000
     sim_seed: int = 2026

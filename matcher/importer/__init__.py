@@ -4,7 +4,10 @@
 
 A folder with any problem is refused whole (:class:`ImportRefused`, every problem listed as
 ``table:row:column: what is wrong``; ``-`` for the row and column of a whole-file problem) and
-the database is left exactly as it was. A good folder is loaded in one transaction; see
+the database is left exactly as it was. So is one that would remove more than
+``import_max_shrink`` of a table, unless ``allow_shrink``. A good folder is loaded in one
+transaction that holds the database's write lock from its first read (:mod:`matcher.importer.lock`):
+a second import waits for it, and no outcome a caseworker enters meanwhile is lost. See
 :mod:`matcher.importer.load` for how a newer export updates an older one.
 """
 from __future__ import annotations
@@ -19,8 +22,10 @@ from sqlalchemy.exc import DBAPIError
 from matcher.contract import TABLE_ORDER
 from matcher.db import ImportRun
 from matcher.importer.load import load_tables
-from matcher.importer.read import read_export
+from matcher.importer.lock import ImportBusy, exclusive_transaction
+from matcher.importer.read import FILE_PROBLEM, problem, read_export
 from matcher.importer.validate import validate
+from matcher.settings import get_settings
 from matcher.taxonomy import load_taxonomy
 
 __all__ = ["ImportRefused", "ImportSummary", "import_folder"]
@@ -63,11 +68,13 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-def import_folder(folder: Path, engine: Engine) -> ImportSummary:
+def import_folder(folder: Path, engine: Engine, allow_shrink: bool = False) -> ImportSummary:
     """Validate ``folder`` and load it into ``engine``'s database in one transaction.
 
-    Raises :class:`ImportRefused` listing every problem; the database is then unchanged.
+    Raises :class:`ImportRefused` listing every problem; the database is then unchanged. With
+    ``allow_shrink`` an export may remove any share of a table (see ``import_max_shrink``).
     """
+    settings = get_settings()
     folder = Path(folder)
     raw = read_export(folder)
     checked = validate(raw, load_taxonomy().uris)
@@ -75,11 +82,16 @@ def import_folder(folder: Path, engine: Engine) -> ImportSummary:
         raise ImportRefused(checked.problems)
     fingerprint = raw.fingerprint()
     try:
-        with engine.begin() as conn:
+        with exclusive_transaction(engine, settings.import_wait_seconds, folder.resolve()) as conn:
             loaded = load_tables(conn, checked.tables)
+            shrunk = [] if allow_shrink else loaded.shrink_problems(settings.import_max_shrink)
+            if shrunk:
+                raise ImportRefused(shrunk)  # the transaction is rolled back
             conn.execute(insert(ImportRun.__table__).values(
                 source_dir=str(folder.resolve()), fingerprint=fingerprint, counts=loaded.counts,
             ))
+    except ImportBusy as busy:
+        raise ImportRefused([problem("-", FILE_PROBLEM, FILE_PROBLEM, str(busy))]) from None
     except DBAPIError as error:
         # Validation should make this rare; if the database still objects, the transaction is
         # rolled back and the refusal says why.

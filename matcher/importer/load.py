@@ -5,6 +5,10 @@ from the export are deleted unless something recorded in the app depends on them
 are kept, with a warning). Work history is replaced per citizen. What the app itself recorded
 (referrals with ``source='app'``, outcomes with ``outcome_source='app'``) is never touched.
 Everything happens in the caller's transaction, with SQLAlchemy Core, on any dialect.
+
+An export that would remove more than a set share of a table (``import_max_shrink``) is
+refused unless the caller allows it: a header-only ``referrals.csv`` or a file cut short looks
+exactly like a municipality that deleted its history, and only a person can tell them apart.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from matcher.contract import TABLE_ORDER, TABLES
 from matcher.db import SOURCE_APP, SOURCE_IMPORT, Base
-from matcher.importer.read import LIST_TYPES
+from matcher.importer.read import FILE_PROBLEM, LIST_TYPES, problem
 from matcher.importer.validate import DTYPES, member
 
 CHUNK = 5_000  # rows per executemany
@@ -31,12 +35,29 @@ COUNTS = ("inserted", "updated", "unchanged", "deleted", "kept")
 class LoadResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Per table: rows in the database before the load, and rows the load took away for good (a
+    # work-history row replaced by the same citizen's new one is not taken away).
+    before: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    def shrink_problems(self, max_share: float) -> list[str]:
+        """One problem per table that would lose more than ``max_share`` of its rows."""
+        return [
+            problem(name, FILE_PROBLEM, FILE_PROBLEM,
+                    f"this export would remove {self.removed[name]:,} of the {self.before[name]:,} rows in the "
+                    f"database ({self.removed[name] / self.before[name]:.0%}); more than {max_share:.0%} "
+                    "(the setting import_max_shrink) is removed only with `matcher import DIR --allow-shrink`")
+            for name in TABLE_ORDER
+            if self.before.get(name) and self.removed.get(name, 0) / self.before[name] > max_share
+        ]
 
 
 def load_tables(conn: Connection, tables: dict[str, pd.DataFrame]) -> LoadResult:
     """Sync the database to the validated ``tables`` inside the open transaction ``conn``."""
     result = LoadResult({name: dict.fromkeys(COUNTS, 0) for name in TABLE_ORDER if name in tables})
     existing = {name: _read_existing(conn, name) for name in TABLE_ORDER}
+    result.before = {name: len(frame) for name, frame in existing.items()}
+    result.removed = dict.fromkeys(TABLE_ORDER, 0)
     for name in TABLE_ORDER:
         if name == "work_history" or name not in tables:
             continue
@@ -214,6 +235,7 @@ def _replace_work_history(conn: Connection, new: pd.DataFrame, old: pd.DataFrame
     _delete_keys(conn, "work_history", "id", stale["id"].tolist())
     _executemany(conn, insert(_db_table("work_history")), _records(fresh, list(TABLES["work_history"].column_names)))
     counts["deleted"] += len(stale)
+    result.removed["work_history"] += int((both["n_old"].fillna(0) - both["n_new"].fillna(0)).clip(lower=0).sum())
     counts["inserted"] += len(fresh)
     counts["unchanged"] += int(len(new) - len(fresh))
 
@@ -258,6 +280,7 @@ def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing
     _delete_keys(conn, "work_history", "id", stale.tolist())
     if "work_history" in result.counts:
         result.counts["work_history"]["deleted"] += len(stale)
+    result.removed["work_history"] += len(stale)
     _remove(conn, "citizens", gone, result)
 
     caseworkers = vanished("caseworkers")
@@ -273,6 +296,7 @@ def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing
 def _remove(conn: Connection, name: str, keys: pd.Series, result: LoadResult) -> None:
     _delete_keys(conn, name, TABLES[name].key, keys.tolist())
     result.counts[name]["deleted"] += len(keys)
+    result.removed[name] += len(keys)
 
 
 def _note_kept(result: LoadResult, name: str, keys: pd.Series, why: str) -> None:
