@@ -4,7 +4,8 @@ Rows are matched by key: new ones are inserted, changed ones updated, and rows t
 from the export are deleted unless something recorded in the app depends on them (then they
 are kept, with a warning). Work history is replaced per citizen. What the app itself recorded
 (referrals with ``source='app'``, outcomes with ``outcome_source='app'``) is never touched.
-Everything happens in the caller's transaction, with SQLAlchemy Core, on any dialect.
+Everything happens in the caller's transaction, with SQLAlchemy Core, on any dialect; rows are
+compared as plain Python values (str, int, float, bool, date, list), the same on both sides.
 
 An export that would remove more than a set share of a table (``import_max_shrink``) is
 refused unless the caller allows it: a header-only ``referrals.csv`` or a file cut short looks
@@ -12,17 +13,15 @@ exactly like a municipality that deleted its history, and only a person can tell
 """
 from __future__ import annotations
 
-import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+import pyarrow as pa
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from matcher.contract import TABLE_ORDER, TABLES
 from matcher.db import SOURCE_APP, SOURCE_IMPORT, Base
-from matcher.importer.read import FILE_PROBLEM, LIST_TYPES, problem
-from matcher.importer.validate import DTYPES, member
+from matcher.importer.read import FILE_PROBLEM, problem
 
 CHUNK = 5_000  # rows per executemany
 IN_CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
@@ -52,76 +51,54 @@ class LoadResult:
         ]
 
 
-def load_tables(conn: Connection, tables: dict[str, pd.DataFrame]) -> LoadResult:
+def load_tables(conn: Connection, tables: dict[str, pa.Table]) -> LoadResult:
     """Sync the database to the validated ``tables`` inside the open transaction ``conn``."""
     result = LoadResult({name: dict.fromkeys(COUNTS, 0) for name in TABLE_ORDER if name in tables})
     existing = {name: _read_existing(conn, name) for name in TABLE_ORDER}
-    result.before = {name: len(frame) for name, frame in existing.items()}
+    result.before = {name: len(rows) for name, rows in existing.items()}
     result.removed = dict.fromkeys(TABLE_ORDER, 0)
+    new = {name: _rows(table) for name, table in tables.items()}
     for name in TABLE_ORDER:
-        if name == "work_history" or name not in tables:
-            continue
-        _upsert(conn, name, tables[name], existing[name], result)
-    if "work_history" in tables:
-        _replace_work_history(conn, tables["work_history"], existing["work_history"],
-                              set(tables["citizens"]["citizen_id"]), result)
-    _delete_vanished(conn, tables, existing, result)
+        if name != "work_history" and name in new:
+            _upsert(conn, name, new[name], existing[name], result)
+    if "work_history" in new:
+        exported = {row[0] for row in new["citizens"]}
+        _replace_work_history(conn, new["work_history"], existing["work_history"], exported, result)
+    _delete_vanished(conn, new, existing, result)
     return result
 
 
-# ---- reading and converting ------------------------------------------------------------
+# ---- reading and writing -------------------------------------------------------------------
 
 
 def _db_table(name: str) -> Table:
     return Base.metadata.tables[name]
 
 
-def _read_existing(conn: Connection, name: str) -> pd.DataFrame:
+def _read_existing(conn: Connection, name: str) -> list[Row]:
+    """The table's rows: the contract's columns first, in order, then the app's bookkeeping."""
     table = _db_table(name)
     columns = list(TABLES[name].column_names)
     if name == "referrals":
         columns += ["source", "outcome_source"]
     if name == "work_history":
         columns.append("id")
-    rows = conn.execute(select(*(table.c[c] for c in columns))).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns, dtype=object)
-    return _typed(name, frame)
+    return conn.execute(select(*(table.c[c] for c in columns))).all()
 
 
-def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Database values in the validator's dtypes, so that both sides compare cell by cell."""
-    for column in TABLES[name].columns:
-        values = frame[column.name]
-        if column.type in LIST_TYPES:
-            frame[column.name] = values.map(lambda v: list(v) if v else None).astype(object)
-        elif column.type == "date":
-            frame[column.name] = pd.to_datetime(values).astype(DTYPES["date"])
-        elif column.type in ("int", "float"):
-            frame[column.name] = pd.to_numeric(values).astype(DTYPES[column.type])
-        else:
-            frame[column.name] = values.astype(DTYPES[column.type])
-    return frame
-
-
-def _natives(series: pd.Series) -> list:
-    """A column as plain Python values (None when missing), which every DB driver accepts."""
-    if series.dtype.kind == "M":
-        series = series.dt.date
-    values = series.astype(object)
-    return values.where(series.notna(), None).tolist()
-
-
-def _records(frame: pd.DataFrame, columns: list[str], extra: dict | None = None, prefix: str = "") -> list[dict]:
-    names = [prefix + c for c in columns]
-    rows = zip(*(_natives(frame[c]) for c in columns))
-    if extra:
-        return [{**dict(zip(names, row)), **extra} for row in rows]
-    return [dict(zip(names, row)) for row in rows]
+def _rows(table: pa.Table) -> list[tuple]:
+    """A validated table as tuples of plain Python values, in the contract's column order."""
+    return list(zip(*(column.to_pylist() for column in table.columns))) if table.num_rows else []
 
 
 def _executemany(conn: Connection, statement, records: list[dict]) -> None:
     for start in range(0, len(records), CHUNK):
         conn.execute(statement, records[start:start + CHUNK])
+
+
+def _insert(conn: Connection, name: str, rows: list[tuple], extra: dict | None = None) -> None:
+    columns = TABLES[name].column_names
+    _executemany(conn, insert(_db_table(name)), [{**dict(zip(columns, row)), **(extra or {})} for row in rows])
 
 
 def _delete_keys(conn: Connection, name: str, column: str, keys) -> None:
@@ -130,72 +107,60 @@ def _delete_keys(conn: Connection, name: str, column: str, keys) -> None:
         conn.execute(delete(table).where(table.c[column].in_(keys[start:start + IN_CHUNK])))
 
 
-def _differs(old: pd.Series, new: pd.Series) -> np.ndarray:
-    """Cell by cell: True where the values differ (two missing values are equal)."""
-    old, new = old.reset_index(drop=True), new.reset_index(drop=True)
-    if old.dtype == object or new.dtype == object:
-        old, new = old.map(json.dumps), new.map(json.dumps)
-    same = (old == new).fillna(False).to_numpy(dtype=bool)
-    return ~(same | (old.isna() & new.isna()).to_numpy(dtype=bool))
-
-
 # ---- keyed tables --------------------------------------------------------------------
 
 
-def _upsert(conn: Connection, name: str, new: pd.DataFrame, old: pd.DataFrame, result: LoadResult) -> None:
+def _upsert(conn: Connection, name: str, new: list[tuple], old_rows: list[Row], result: LoadResult) -> None:
     spec, table, counts = TABLES[name], _db_table(name), result.counts[name]
-    key, columns = spec.key, list(spec.column_names)
+    columns = spec.column_names
+    k, n = columns.index(spec.key), len(columns)
+    old = {row[k]: row for row in old_rows}
     if name == "referrals":
-        app_rows = old.loc[old["source"] == SOURCE_APP, key]
-        clash = member(new[key], app_rows)
-        if clash.any():
+        clash = [row[k] for row in new if row[k] in old and old[row[k]].source == SOURCE_APP]
+        if clash:
             result.warnings.append(
-                f"referrals: {int(clash.sum())} referral id(s) in the export belong to proposals recorded "
-                f"in the app and were left as the app has them: {_ids(new.loc[clash, key])}"
+                f"referrals: {len(clash)} referral id(s) in the export belong to proposals recorded "
+                f"in the app and were left as the app has them: {_ids(clash)}"
             )
-            counts["kept"] += int(clash.sum())
-            new = new[~clash]
-    new = new.set_index(key, drop=False)
-    old = old.set_index(key, drop=False)
-    common = new.index[member(new.index, old.index)]
-    fresh = new[~member(new.index, old.index)]
+            counts["kept"] += len(clash)
+            clash = set(clash)
+            new = [row for row in new if row[k] not in clash]
 
-    extra = {"source": SOURCE_IMPORT} if name == "referrals" else None
-    _executemany(conn, insert(table), _records(fresh, columns, extra))
+    fresh = [row for row in new if row[k] not in old]
+    _insert(conn, name, fresh, {"source": SOURCE_IMPORT} if name == "referrals" else None)
     counts["inserted"] += len(fresh)
 
     # Outcomes entered in the app are the app's: the export may neither change nor compare them.
-    if name == "referrals":
-        guarded = (old.loc[common, "outcome_source"] == SOURCE_APP).fillna(False).to_numpy()
-    else:
-        guarded = np.zeros(len(common), dtype=bool)
-    changed = np.zeros(len(common), dtype=bool)
-    for column in columns:
-        differs = _differs(old.loc[common, column], new.loc[common, column])
-        changed |= differs & ~guarded if column in APP_OUTCOME else differs
-    if name == "referrals" and guarded.any():
-        disagree = _differs(old.loc[common, "outcome"], new.loc[common, "outcome"]) & guarded
-        if disagree.any():
-            result.warnings.append(
-                f"referrals: {int(disagree.sum())} outcome(s) entered in the app differ from the export; "
-                f"the app's are kept: {_ids(common[disagree])}"
-            )
-    for protect in (False, True):
-        rows = new.loc[common[changed & (guarded == protect)]]
-        if rows.empty:
+    outcome = [columns.index(c) for c in APP_OUTCOME] if name == "referrals" else []
+    changed: dict[bool, list[tuple]] = {False: [], True: []}
+    disagree = []
+    for row in new:
+        before = old.get(row[k])
+        if before is None:
             continue
-        values = [c for c in columns if c != key and not (protect and c in APP_OUTCOME)]
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam("k_" + key))
-            .values({c: bindparam("v_" + c) for c in values})
+        guarded = name == "referrals" and before.outcome_source == SOURCE_APP
+        if guarded and any(row[i] != before[i] for i in outcome[:1]):
+            disagree.append(row[k])
+        if any(row[i] != before[i] for i in range(n) if not (guarded and i in outcome)):
+            changed[guarded].append(row)
+    if disagree:
+        result.warnings.append(
+            f"referrals: {len(disagree)} outcome(s) entered in the app differ from the export; "
+            f"the app's are kept: {_ids(disagree)}"
         )
-        records = _records(rows, values, prefix="v_")
-        for record, k in zip(records, rows[key].tolist()):
-            record["k_" + key] = k
-        _executemany(conn, statement, records)
-    counts["updated"] += int(changed.sum())
-    counts["unchanged"] += int(len(common) - changed.sum())
+    for guarded, rows in changed.items():
+        if rows:
+            values = [c for c in columns if c != spec.key and not (guarded and c in APP_OUTCOME)]
+            statement = (
+                update(table)
+                .where(table.c[spec.key] == bindparam("k_" + spec.key))
+                .values({c: bindparam("v_" + c) for c in values})
+            )
+            records = [{"k_" + spec.key: row[k], **{"v_" + c: row[columns.index(c)] for c in values}} for row in rows]
+            _executemany(conn, statement, records)
+    updated = len(changed[False]) + len(changed[True])
+    counts["updated"] += updated
+    counts["unchanged"] += len(new) - len(fresh) - updated
 
 
 def _ids(values) -> str:
@@ -207,100 +172,92 @@ def _ids(values) -> str:
 # ---- work history ----------------------------------------------------------------------
 
 
-def _signature(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per citizen, an order-free fingerprint of their work history rows (hash sum and count)."""
-    columns = list(TABLES["work_history"].column_names)
-    text = frame[columns[0]].astype(str)
-    for column in columns[1:]:
-        values = frame[column]
-        values = values.dt.strftime("%Y-%m-%d") if values.dtype.kind == "M" else values
-        text = text + "\x1f" + values.astype(str)
-    hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
-    return (
-        pd.DataFrame({"citizen_id": frame["citizen_id"].to_numpy(), "h": hashed, "n": 1})
-        .groupby("citizen_id")
-        .agg(h=("h", "sum"), n=("n", "sum"))
-    )
-
-
-def _replace_work_history(conn: Connection, new: pd.DataFrame, old: pd.DataFrame, citizens: set, result: LoadResult) -> None:
+def _replace_work_history(conn: Connection, new: list[tuple], old: list[Row], citizens: set, result: LoadResult) -> None:
     """Each exported citizen's work history becomes the export's; unchanged ones are left alone."""
     counts = result.counts["work_history"]
-    old = old[member(old["citizen_id"], list(citizens))]
-    both = _signature(old).join(_signature(new), how="outer", suffixes=("_old", "_new"))
-    same = (both["h_old"] == both["h_new"]) & (both["n_old"] == both["n_new"])
-    changed = set(both.index[~same.fillna(False)])
-    stale = old[member(old["citizen_id"], list(changed))]
-    fresh = new[member(new["citizen_id"], list(changed))]
-    _delete_keys(conn, "work_history", "id", stale["id"].tolist())
-    _executemany(conn, insert(_db_table("work_history")), _records(fresh, list(TABLES["work_history"].column_names)))
+    n = len(TABLES["work_history"].column_names)
+    before, after = defaultdict(Counter), defaultdict(Counter)
+    ids = defaultdict(list)
+    for row in old:
+        if row.citizen_id in citizens:
+            before[row.citizen_id][tuple(row)[:n]] += 1
+            ids[row.citizen_id].append(row.id)
+    for row in new:
+        after[row[0]][row] += 1
+    changed = {c for c in before.keys() | after.keys() if before.get(c) != after.get(c)}
+    stale = [i for c in changed for i in ids[c]]
+    fresh = [row for row in new if row[0] in changed]
+    _delete_keys(conn, "work_history", "id", stale)
+    _insert(conn, "work_history", fresh)
     counts["deleted"] += len(stale)
-    result.removed["work_history"] += int((both["n_old"].fillna(0) - both["n_new"].fillna(0)).clip(lower=0).sum())
     counts["inserted"] += len(fresh)
-    counts["unchanged"] += int(len(new) - len(fresh))
+    counts["unchanged"] += len(new) - len(fresh)
+    result.removed["work_history"] += sum(
+        max(sum(before[c].values()) - sum(after[c].values()), 0) for c in changed)
 
 
 # ---- rows that vanished from the export --------------------------------------------------
 
 
-def _delete_vanished(conn: Connection, tables: dict[str, pd.DataFrame], existing: dict[str, pd.DataFrame], result: LoadResult) -> None:
+def _delete_vanished(conn: Connection, new: dict[str, list[tuple]], existing: dict[str, list[Row]],
+                     result: LoadResult) -> None:
     """Delete imported rows missing from the export, children first, unless the app depends on them."""
-    def vanished(name: str) -> pd.DataFrame:
-        old = existing[name]
-        return old[~member(old[TABLES[name].key], tables[name][TABLES[name].key])]
+    def vanished(name: str) -> list[Row]:
+        key = TABLES[name].key
+        k = TABLES[name].column_names.index(key)
+        present = {row[k] for row in new[name]}
+        return [row for row in existing[name] if getattr(row, key) not in present]
 
     referrals = vanished("referrals")
-    app_owned = referrals["source"] == SOURCE_APP
-    app_outcome = ~app_owned & (referrals["outcome_source"] == SOURCE_APP).fillna(False)
+    app_outcome = [r for r in referrals if r.source != SOURCE_APP and r.outcome_source == SOURCE_APP]
     # Every referral that stays as it is in the database protects what it refers to.
-    staying = pd.concat([
-        existing["referrals"][existing["referrals"]["source"] == SOURCE_APP],
-        referrals[app_outcome],
-    ])
-    _note_kept(result, "referrals", referrals.loc[app_outcome, "referral_id"],
-               "they carry an outcome entered in the app")
-    _remove(conn, "referrals", referrals.loc[~app_owned & ~app_outcome, "referral_id"], result)
+    staying = [r for r in existing["referrals"] if r.source == SOURCE_APP] + app_outcome
+    _note_kept(result, "referrals", [r.referral_id for r in app_outcome], "they carry an outcome entered in the app")
+    _remove(conn, "referrals", [r.referral_id for r in referrals
+                                if r.source != SOURCE_APP and r.outcome_source != SOURCE_APP], result)
 
+    needed = {r.opportunity_id for r in staying}
     opportunities = vanished("opportunities")
-    keep = member(opportunities["opportunity_id"], staying["opportunity_id"])
-    _note_kept(result, "opportunities", opportunities.loc[keep, "opportunity_id"], "referrals recorded in the app refer to them")
-    _remove(conn, "opportunities", opportunities.loc[~keep, "opportunity_id"], result)
+    kept_opportunities = [o for o in opportunities if o.opportunity_id in needed]
+    _note_kept(result, "opportunities", [o.opportunity_id for o in kept_opportunities],
+               "referrals recorded in the app refer to them")
+    _remove(conn, "opportunities", [o.opportunity_id for o in opportunities if o.opportunity_id not in needed], result)
 
+    needed = {o.employer_id for o in kept_opportunities}
     employers = vanished("employers")
-    keep = member(employers["employer_id"], opportunities.loc[keep, "employer_id"])
-    _note_kept(result, "employers", employers.loc[keep, "employer_id"], "kept opportunities refer to them")
-    _remove(conn, "employers", employers.loc[~keep, "employer_id"], result)
+    _note_kept(result, "employers", [e.employer_id for e in employers if e.employer_id in needed],
+               "kept opportunities refer to them")
+    _remove(conn, "employers", [e.employer_id for e in employers if e.employer_id not in needed], result)
 
+    needed = {r.citizen_id for r in staying}
     citizens = vanished("citizens")
-    keep = member(citizens["citizen_id"], staying["citizen_id"])
-    _note_kept(result, "citizens", citizens.loc[keep, "citizen_id"], "referrals recorded in the app refer to them")
-    gone = citizens.loc[~keep, "citizen_id"]
-    history = existing["work_history"]
-    stale = history.loc[member(history["citizen_id"], gone), "id"]
-    _delete_keys(conn, "work_history", "id", stale.tolist())
+    kept_citizens = [c for c in citizens if c.citizen_id in needed]
+    _note_kept(result, "citizens", [c.citizen_id for c in kept_citizens], "referrals recorded in the app refer to them")
+    gone = {c.citizen_id for c in citizens if c.citizen_id not in needed}
+    stale = [h.id for h in existing["work_history"] if h.citizen_id in gone]
+    _delete_keys(conn, "work_history", "id", stale)
     if "work_history" in result.counts:
         result.counts["work_history"]["deleted"] += len(stale)
     result.removed["work_history"] += len(stale)
-    _remove(conn, "citizens", gone, result)
+    _remove(conn, "citizens", sorted(gone), result)
 
-    caseworkers = vanished("caseworkers")
     users = _db_table("users")
-    signed_up = [r[0] for r in conn.execute(select(users.c.caseworker_id).where(users.c.caseworker_id.is_not(None)))]
-    needed = pd.concat([staying["caseworker_id"], citizens.loc[keep, "caseworker_id"], pd.Series(signed_up, dtype=object)])
-    keep = member(caseworkers["caseworker_id"], needed)
-    _note_kept(result, "caseworkers", caseworkers.loc[keep, "caseworker_id"],
+    signed_up = {r[0] for r in conn.execute(select(users.c.caseworker_id).where(users.c.caseworker_id.is_not(None)))}
+    needed = {r.caseworker_id for r in staying} | {c.caseworker_id for c in kept_citizens} | signed_up
+    caseworkers = vanished("caseworkers")
+    _note_kept(result, "caseworkers", [c.caseworker_id for c in caseworkers if c.caseworker_id in needed],
                "app accounts, kept citizens or referrals recorded in the app refer to them")
-    _remove(conn, "caseworkers", caseworkers.loc[~keep, "caseworker_id"], result)
+    _remove(conn, "caseworkers", [c.caseworker_id for c in caseworkers if c.caseworker_id not in needed], result)
 
 
-def _remove(conn: Connection, name: str, keys: pd.Series, result: LoadResult) -> None:
-    _delete_keys(conn, name, TABLES[name].key, keys.tolist())
+def _remove(conn: Connection, name: str, keys: list, result: LoadResult) -> None:
+    _delete_keys(conn, name, TABLES[name].key, keys)
     result.counts[name]["deleted"] += len(keys)
     result.removed[name] += len(keys)
 
 
-def _note_kept(result: LoadResult, name: str, keys: pd.Series, why: str) -> None:
-    if len(keys):
+def _note_kept(result: LoadResult, name: str, keys: list, why: str) -> None:
+    if keys:
         result.counts[name]["kept"] += len(keys)
         result.warnings.append(
             f"{name}: {len(keys)} row(s) no longer in the export were kept because {why}: {_ids(keys)}"

@@ -1,11 +1,11 @@
 """Reading an export folder: one CSV or Parquet file per table, as raw text cells.
 
-Both formats come out the same way so that validation has one path: a frame per table whose
-index is the row number a spreadsheet shows (header = 1, first data row = 2), holding the
-contract's columns only, scalar cells as stripped strings or ``None``, and list cells as a list
-of strings, ``None`` when empty. A file is untrusted input: whatever it holds (a repeated
-header, a Parquet struct, bytes that are not UTF-8) becomes a problem with a place, never an
-exception.
+Both formats come out the same way so that validation has one path: per table, the row numbers
+a spreadsheet shows (header = 1, first data row = 2) and, per contract column, an Arrow array of
+stripped text (null when empty) or, for list columns, of lists of non-empty text (null when
+empty). Columns not in the contract are named in a warning and not read further. A file is
+untrusted input: whatever it holds (a repeated header, a Parquet struct, bytes that are not
+UTF-8) becomes a problem with a place, never an exception.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,17 +37,25 @@ def problem(table: str, row: object, column: str, what: str) -> str:
 
 
 @dataclass
+class RawTable:
+    """One table's cells: the contract's columns found in the file, and each row's number."""
+
+    rows: np.ndarray
+    cells: dict[str, pa.Array] = field(default_factory=dict)
+    # Contract columns present in the file but unusable as a whole (a Parquet column of the
+    # wrong type, reported already): validation neither checks them nor calls them missing.
+    unusable: set[str] = field(default_factory=set)
+
+
+@dataclass
 class RawExport:
     """The tables of a folder as raw cells, plus what was wrong with the files themselves."""
 
     folder: Path
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, RawTable] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # Per table, contract columns present in the file but reported as unusable as a whole (a
-    # Parquet column of the wrong type): validation neither checks them nor calls them missing.
-    unusable: dict[str, set[str]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """sha256 over the names and bytes of the table files read, in load order."""
@@ -88,16 +97,13 @@ def read_export(folder: Path) -> RawExport:
         path = present[0]
         reader = _read_csv if path.suffix == ".csv" else _read_parquet
         try:
-            frame = reader(path, spec, raw)
+            cells = reader(path, spec, raw)
         except _Unreadable as unreadable:
             raw.problems.append(problem(table, unreadable.row, FILE_PROBLEM, str(unreadable)))
             continue
-        if frame is None:
-            continue
-        for column in [c.name for c in spec.columns if c.type in LIST_TYPES and c.name in frame]:
-            frame[column] = _as_lists(frame[column])
-        raw.frames[table] = frame
-        raw.files[table] = path
+        if cells is not None:
+            raw.tables[table] = cells
+            raw.files[table] = path
     return raw
 
 
@@ -113,25 +119,19 @@ def _header(spec: Table, names: list[str], raw: RawExport) -> bool:
     Contract columns may appear once. Other columns are ignored with a warning (a repeated
     unknown one too: it is ignored either way).
     """
-    counts = pd.Series(names, dtype=object).value_counts()
-    repeated = [n for n in spec.column_names if counts.get(n, 0) > 1]
+    repeated = [n for n in spec.column_names if names.count(n) > 1]
     raw.problems.extend(
         problem(spec.name, HEADER_ROW, n, "the column appears more than once in the header; keep one")
         for n in repeated
     )
     unknown = list(dict.fromkeys(n for n in names if n not in spec.column_names))
     if unknown:
-        raw.warnings.append(
-            f"{spec.name}: ignored column(s) not in the data contract: {', '.join(map(_quoted, unknown))}"
-        )
+        said = ", ".join(quoted(n) if n else "(a column without a name)" for n in unknown)
+        raw.warnings.append(f"{spec.name}: ignored column(s) not in the data contract: {said}")
     return not repeated
 
 
-def _quoted(name: str) -> str:
-    return quoted(name) if name else "(a column without a name)"
-
-
-def _read_csv(path: Path, spec: Table, raw: RawExport) -> pd.DataFrame | None:
+def _read_csv(path: Path, spec: Table, raw: RawExport) -> RawTable | None:
     try:
         # dtype=str and no NA guessing: ids stay exactly as written ("007" is not 7, "NA" is text).
         # header=None: the header is read as a row, so that pandas cannot rename a repeated name.
@@ -156,14 +156,44 @@ def _read_csv(path: Path, spec: Table, raw: RawExport) -> pd.DataFrame | None:
     names = [str(c).strip() for c in frame.iloc[0]]
     if not _header(spec, names, raw):
         return None
-    frame = frame.iloc[1:].apply(lambda s: s.str.strip())
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-    frame = frame.mask(frame == "")
+    body = pa.Table.from_pandas(frame.iloc[1:], preserve_index=False)
+    columns = [_blank_is_null(column.combine_chunks().cast(pa.string())) for column in body.columns]
     # Blank lines are not rows of missing values; dropping them keeps the numbering of the rest.
-    frame = frame.dropna(how="all")
-    keep = {name: i for i, name in enumerate(names) if name in spec.column_names}
-    frame = frame[list(keep.values())].set_axis(list(keep), axis=1)
-    return frame.astype(object).where(frame.notna(), None)
+    filled = np.zeros(len(frame) - 1, dtype=bool)
+    for column in columns:
+        filled |= pc.is_valid(column).to_numpy(zero_copy_only=False)
+    rows = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(filled))[filled]
+    cells = {}
+    for name, column in zip(names, columns):
+        if name in spec.column_names:
+            column = column.filter(pa.array(filled))
+            if spec.column(name).type in LIST_TYPES:
+                split = pc.split_pattern(column, LIST_SEPARATOR)
+                column = as_lists(pc.list_flatten(split), _parents(split), len(column))
+            cells[name] = column
+    return RawTable(rows, cells)
+
+
+def _blank_is_null(text: pa.Array) -> pa.Array:
+    """Stripped text, with empty cells as nulls."""
+    text = pc.utf8_trim_whitespace(text)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def as_lists(items: pa.Array, parents: np.ndarray, length: int) -> pa.Array:
+    """Lists of the non-empty stripped ``items``, item i belonging to cell ``parents[i]``; a cell
+    left without items is null."""
+    items = _blank_is_null(items)
+    keep = pc.is_valid(items)
+    items, parents = items.filter(keep), parents[keep.to_numpy(zero_copy_only=False)]
+    counts = np.bincount(parents.astype(np.int64), minlength=length)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), items, mask=pa.array(counts == 0))
+
+
+def _parents(lists: pa.Array) -> np.ndarray:
+    """For each item of the flattened ``lists``, the position of its list."""
+    return pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
 
 
 # ---- Parquet -----------------------------------------------------------------------------------
@@ -189,14 +219,14 @@ _WANTED = {
 def _is_text(kind: pa.DataType) -> bool:
     return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
             or pa.types.is_large_binary(kind) or pa.types.is_null(kind)
-            or kind in (getattr(pa, "string_view", pa.string)(), getattr(pa, "binary_view", pa.binary)()))
+            or kind in (pa.string_view(), pa.binary_view()))
 
 
 def _is_list(kind: pa.DataType) -> bool:
     return pa.types.is_list(kind) or pa.types.is_large_list(kind)
 
 
-def _read_parquet(path: Path, spec: Table, raw: RawExport) -> pd.DataFrame | None:
+def _read_parquet(path: Path, spec: Table, raw: RawExport) -> RawTable | None:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError, ValueError) as error:
@@ -204,21 +234,19 @@ def _read_parquet(path: Path, spec: Table, raw: RawExport) -> pd.DataFrame | Non
     names = [name.strip() for name in table.column_names]
     if not _header(spec, names, raw):
         return None
-    rows = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + table.num_rows)
-    columns = {}
+    read = RawTable(np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + table.num_rows))
     for name, column in zip(names, table.columns):
-        if name not in spec.column_names:
-            continue
-        cells = _parquet_column(spec.name, spec.column(name), column, path, raw)
-        if cells is None:
-            raw.unusable.setdefault(spec.name, set()).add(name)
-        else:
-            columns[name] = pd.Series(cells, index=rows, dtype=object)
-    return pd.DataFrame(columns, index=rows, dtype=object)
+        if name in spec.column_names:
+            cells = _parquet_column(spec.name, spec.column(name), column.combine_chunks(), path, raw)
+            if cells is None:
+                read.unusable.add(name)
+            else:
+                read.cells[name] = cells
+    return read
 
 
-def _parquet_column(table: str, contract: Column, column: pa.ChunkedArray, path: Path, raw: RawExport) -> list | None:
-    """One Parquet column as text cells (lists of text for list columns); None when its type is wrong."""
+def _parquet_column(table: str, contract: Column, column: pa.Array, path: Path, raw: RawExport) -> pa.Array | None:
+    """One Parquet column as text (lists of text for list columns); None when its type is wrong."""
     kind = column.type
     if pa.types.is_dictionary(kind):
         column, kind = column.cast(kind.value_type), kind.value_type
@@ -228,18 +256,9 @@ def _parquet_column(table: str, contract: Column, column: pa.ChunkedArray, path:
                                         f"is a Parquet list of {kind.value_type} in {path.name}; "
                                         f"this column takes {_WANTED[contract.type]}"))
             return None
-        items = _text(table, contract.name, pc.list_flatten(column), path, raw,
-                      rows=pc.list_parent_indices(column).to_numpy() + FIRST_DATA_ROW)
-        sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False)
-        cells, start = [], 0
-        for size in sizes:
-            if size != size:  # a missing list (NaN length)
-                cells.append(None)
-                continue
-            size = int(size)
-            cells.append(items[start:start + size])
-            start += size
-        return cells
+        parents = _parents(column)
+        rows = parents + FIRST_DATA_ROW
+        return as_lists(_text(table, contract.name, pc.list_flatten(column), path, raw, rows), parents, len(column))
     if _is_list(kind):
         raw.problems.append(problem(table, HEADER_ROW, contract.name,
                                     f"is a list column in {path.name}; this column takes one value per row"))
@@ -256,42 +275,30 @@ def _parquet_column(table: str, contract: Column, column: pa.ChunkedArray, path:
         # A date written by pandas as a timestamp at midnight is still a date; a time of day is not.
         midnight = pc.all(pc.equal(pc.cast(column, pa.date32()).cast(kind), column)).as_py()
         column = pc.cast(column, pa.date32()) if midnight in (True, None) else column
-    return _text(table, contract.name, column, path, raw, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(column)))
+    text = _text(table, contract.name, column, path, raw, np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(column)))
+    if contract.type in LIST_TYPES:  # a text column for a list column: separated like CSV
+        split = pc.split_pattern(text, LIST_SEPARATOR)
+        return as_lists(pc.list_flatten(split), _parents(split), len(text))
+    return _blank_is_null(text)
 
 
-def _text(table: str, name: str, values: pa.ChunkedArray | pa.Array, path: Path, raw: RawExport, rows) -> list:
-    """Arrow values as stripped Python strings (None when missing or empty); cells whose bytes
-    are not UTF-8 are reported with their row and left missing."""
-    if _is_text(values.type) and not pa.types.is_null(values.type):
-        data = values.cast(pa.binary())
-        try:
-            text = data.cast(pa.string())  # checks that the bytes are UTF-8
-        except pa.ArrowInvalid:
-            decoded = []
-            for row, cell in zip(rows, data.to_pylist()):
-                try:
-                    decoded.append(None if cell is None else cell.decode("utf-8"))
-                except UnicodeDecodeError as error:
-                    raw.problems.append(problem(
-                        table, int(row), name,
-                        f"is not UTF-8 text (byte {error.start}) in {path.name}; write the column as UTF-8 strings",
-                    ))
-                    # Kept (with replacement characters) so that the cell is not also called missing.
-                    decoded.append(cell.decode("utf-8", errors="replace"))
-            text = pa.array(decoded, type=pa.string())
-    else:
-        text = pc.cast(values, pa.string())
-    cells = pc.utf8_trim_whitespace(text).to_pylist()
-    return [cell if cell else None for cell in cells]
-
-
-def _as_lists(series: pd.Series) -> pd.Series:
-    """List cells as lists of non-empty strings: ``a;b`` (CSV) and ``[a, b]`` (Parquet) alike."""
-    def split(value):
-        if value is None:
-            return None
-        items = value.split(LIST_SEPARATOR) if isinstance(value, str) else value
-        items = [str(v).strip() for v in items if v is not None and str(v).strip()]
-        return items or None
-
-    return series.map(split).astype(object)
+def _text(table: str, name: str, values: pa.Array, path: Path, raw: RawExport, rows: np.ndarray) -> pa.Array:
+    """Arrow values as text; cells whose bytes are not UTF-8 are reported with their row."""
+    if not _is_text(values.type) or pa.types.is_null(values.type):
+        return pc.cast(values, pa.string())
+    data = values.cast(pa.binary())
+    try:
+        return data.cast(pa.string())  # checks that the bytes are UTF-8
+    except pa.ArrowInvalid:
+        decoded = []
+        for row, cell in zip(rows, data.to_pylist()):
+            try:
+                decoded.append(None if cell is None else cell.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                raw.problems.append(problem(
+                    table, int(row), name,
+                    f"is not UTF-8 text (byte {error.start}) in {path.name}; write the column as UTF-8 strings",
+                ))
+                # Kept (with replacement characters) so that the cell is not also called missing.
+                decoded.append(cell.decode("utf-8", errors="replace"))
+        return pa.array(decoded, type=pa.string())
