@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text, update
 
-from matcher.db import ImportRun, Referral, User, SOURCE_APP
+from matcher.db import ImportRun, Referral, User, SOURCE_APP, make_engine
 from matcher.importer import ImportRefused, import_folder
 from tests.importer_support import (
     copy_export,
@@ -205,6 +205,61 @@ def check_rollback(tmp_path, engine) -> None:
 
 def test_a_database_error_midway_rolls_everything_back(tmp_path):
     check_rollback(tmp_path, sqlite_engine(tmp_path))
+
+
+def shrink_refused(engine, folder, table: str, removed: int, before: int) -> None:
+    start = snapshot(engine)
+    with pytest.raises(ImportRefused) as caught:
+        import_folder(folder, engine)
+    assert caught.value.problems == [
+        f"{table}:-:-: this export would remove {removed} of the {before} rows in the database "
+        f"({removed / before:.0%}); more than 20% (the setting import_max_shrink) is removed only with "
+        "`matcher import DIR --allow-shrink`"
+    ]
+    assert snapshot(engine) == start
+
+
+def test_a_header_only_referrals_file_does_not_delete_the_history(tmp_path):
+    engine = sqlite_engine(tmp_path)
+    import_folder(copy_export(tmp_path / "first"), engine)
+    folder = copy_export(tmp_path / "second")
+    path = folder / "referrals.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    shrink_refused(engine, folder, "referrals", 10, 10)
+    summary = import_folder(folder, engine, allow_shrink=True)
+    assert summary.counts["referrals"]["deleted"] == 10
+
+
+def test_a_work_history_cut_short_does_not_delete_jobs(tmp_path):
+    engine = sqlite_engine(tmp_path)
+    import_folder(copy_export(tmp_path / "first"), engine)
+    folder = copy_export(tmp_path / "second")
+    path = folder / "work_history.csv"
+    data = path.read_bytes()
+    cut = data[: data.index(b"\n", len(data) // 2) + 1]  # a file cut at a line: every row still valid
+    path.write_bytes(cut)
+    kept = cut.count(b"\n") - 1
+    shrink_refused(engine, folder, "work_history", 10 - kept, 10)
+    path.write_bytes(data[: len(data) // 2])  # cut inside a row: that row is refused as it is
+    last = data[: len(data) // 2].count(b"\n") + 1
+    with pytest.raises(ImportRefused) as caught:
+        import_folder(folder, engine)
+    assert all(p.startswith(f"work_history:{last}:") for p in caught.value.problems), caught.value.problems
+
+
+def test_cli_allow_shrink(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {**os.environ, "MATCHER_DB_URL": url}
+    import_folder(copy_export(tmp_path / "first"), make_engine(url))
+    folder = copy_export(tmp_path / "second")
+    frame = read_table(folder, "referrals")
+    write_table(folder, "referrals", frame[~frame.referral_id.isin(["R008", "R009", "R010"])])
+    command = [sys.executable, "-m", "matcher.cli", "import", str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2 and done.stderr.startswith("referrals:-:-: this export would remove 3 of the 10"), done.stderr
+    done = subprocess.run(command + ["--allow-shrink"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "3 removed" in done.stdout
 
 
 def test_cli_exits_2_and_lists_the_problems(tmp_path):
