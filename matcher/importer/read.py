@@ -9,16 +9,18 @@ UTF-8) becomes a problem with a place, never an exception.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from matcher.contract import TABLE_ORDER, TABLES, Column, Table
@@ -132,37 +134,57 @@ def _header(spec: Table, names: list[str], raw: RawExport) -> bool:
 
 
 def _read_csv(path: Path, spec: Table, raw: RawExport) -> RawTable | None:
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     try:
-        # dtype=str and no NA guessing: ids stay exactly as written ("007" is not 7, "NA" is text).
-        # header=None: the header is read as a row, so that pandas cannot rename a repeated name.
-        frame = pd.read_csv(
-            path,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-            quoting=csv.QUOTE_MINIMAL,
-        )
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _Unreadable(
             f"{path.name} is not UTF-8 text (byte {error.start}); save it as CSV UTF-8"
         ) from None
-    except pd.errors.EmptyDataError:
-        raise _Unreadable(f"{path.name} is empty; it needs at least the header row") from None
-    except (pd.errors.ParserError, ValueError, OverflowError) as error:
+    if not text.strip():
+        raise _Unreadable(f"{path.name} is empty; it needs at least the header row")
+    try:
+        names = [name.strip() for name in next(csv.reader(io.StringIO(text)))]
+    except csv.Error as error:
         raise _Unreadable(f"{path.name} could not be read as CSV: {error}") from None
-    names = [str(c).strip() for c in frame.iloc[0]]
     if not _header(spec, names, raw):
         return None
-    body = pa.Table.from_pandas(frame.iloc[1:], preserve_index=False)
-    columns = [_blank_is_null(column.combine_chunks().cast(pa.string())) for column in body.columns]
+    wrong_width = []
+
+    def reject(row) -> str:  # a row with more or fewer values than the header, reported with its number
+        wrong_width.append(row)
+        return "skip"
+
+    generated = [f"c{i}" for i in range(len(names))]
+    try:
+        # Every cell as text, "" as "": ids stay exactly as written ("007" is not 7, "NA" is text).
+        # The header is read as a row, so that the reader cannot rename a repeated name.
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=generated, use_threads=False),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                              invalid_row_handler=reject),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(generated, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as error:
+        raise _Unreadable(f"{path.name} could not be read as CSV: {error}") from None
+    raw.problems.extend(
+        problem(spec.name, row.number if row.number is not None else FILE_PROBLEM, FILE_PROBLEM,
+                f"has {row.actual_columns} value(s) where the header has {row.expected_columns}; "
+                "check the quotes and separators of this row")
+        for row in wrong_width
+    )
+    # Spreadsheet numbers of the rows read: the header is record 1; skipped rows keep their number.
+    numbers = np.arange(1, table.num_rows + len(wrong_width) + 1)
+    numbers = np.delete(numbers, [row.number - 1 for row in wrong_width if row.number is not None])[1:]
+    columns = [_blank_is_null(column.combine_chunks()).slice(1) for column in table.columns]
     # Blank lines are not rows of missing values; dropping them keeps the numbering of the rest.
-    filled = np.zeros(len(frame) - 1, dtype=bool)
+    filled = np.zeros(len(numbers), dtype=bool)
     for column in columns:
         filled |= pc.is_valid(column).to_numpy(zero_copy_only=False)
-    rows = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(filled))[filled]
     cells = {}
     for name, column in zip(names, columns):
         if name in spec.column_names:
@@ -171,7 +193,7 @@ def _read_csv(path: Path, spec: Table, raw: RawExport) -> RawTable | None:
                 split = pc.split_pattern(column, LIST_SEPARATOR)
                 column = as_lists(pc.list_flatten(split), _parents(split), len(column))
             cells[name] = column
-    return RawTable(rows, cells)
+    return RawTable(numbers[filled], cells)
 
 
 def _blank_is_null(text: pa.Array) -> pa.Array:

@@ -35,9 +35,11 @@ ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 POSTCODE = r"^[0-9]{4}$"
 FIRST_POSTCODE = "0800"
 TRUE, FALSE = ("true", "1"), ("false", "0")
-# RE2 (Arrow's regex engine): \p{Nd} is any decimal digit, so a CPR in full-width digits counts.
-CPR_ID = r"^\p{Nd}{6}[- ]?\p{Nd}{4}$"
-CPR_CANDIDATE = r"\p{Nd}{6}[- ]?\p{Nd}{4}"
+# A CPR number in ASCII, full-width or Arabic-Indic digits counts (RE2's \p{Nd} would take every
+# script's digits, but a pattern with it takes Arrow 0.3 ms to compile, for every column).
+DIGIT = r"[0-9\x{FF10}-\x{FF19}\x{0660}-\x{0669}\x{06F0}-\x{06F9}]"
+CPR_CANDIDATE = DIGIT + "{6}[- ]?" + DIGIT + "{4}"
+CPR_ID = "^" + CPR_CANDIDATE + "$"
 FORMULA = "^[" + "".join("\\" + c for c in FORMULA_START) + "]"
 NUL = "\x00"
 TEXT_TYPES = ("str", "enum", "uri")
