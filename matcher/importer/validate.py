@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger
 
 from matcher.contract import FIRST_DATE, FORMULA_START, LAST_DATE, TABLE_ORDER, TABLES, Column, Table
 from matcher.db import Base
-from matcher.importer.privacy import REDACTED, quoted, redact
+from matcher.importer.privacy import REDACTED, plain, quoted, redact
 from matcher.importer.read import HEADER_ROW, LIST_TYPES, RawExport, RawTable, as_lists, problem
 
 INTEGER = r"^[+-]?[0-9]+(?:\.0+)?$"
@@ -111,8 +111,11 @@ class _Where:
 
 
 def _positions(mask) -> np.ndarray:
+    """Where a mask is true (a null is not true)."""
     if isinstance(mask, np.ndarray):
         return np.flatnonzero(mask)
+    if not mask.true_count:  # the usual case, and the cheapest test
+        return np.empty(0, dtype=np.int64)
     return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
 
 
@@ -234,7 +237,7 @@ def _check_column(column: Column, values: pa.Array, known: pa.Array, where: _Whe
         if column.free_text:
             typed = _free_text(name, values, where)
     if column.type in ("int", "float"):
-        _check_range(where, column, typed)
+        _check_range(where, column, typed, values)
     if column.type in ("str", "uri") and not column.postcode:  # a postcode has its own rule
         _check_length(where, column, typed)
     return typed
@@ -248,8 +251,8 @@ def _integers(column: Column, values: pa.Array, where: _Where) -> pa.Array:
                   lambda at: [f"not an integer: {v}" for v in _quoted(values, at)])
     digits = pc.replace_substring_regex(_null_where(pc.invert(ok), values), r"^\+|\.0+$", "")
     huge = _matches(digits, TOO_MANY_DIGITS)
-    where.problem(column.name, huge, lambda at: [f"{v} is too large: {_limit(where.table, column)}"
-                                                 for v in _quoted(values, at)])
+    where.problem(column.name, huge, lambda at: [f"{plain(v)} is too large: {_limit(where.table, column)}"
+                                                 for v in _values(values, at)])
     return pc.cast(_null_where(huge, digits), pa.int64())
 
 
@@ -277,23 +280,25 @@ def _dates(column: Column, values: pa.Array, where: _Where) -> pa.Array:
     return pc.cast(_null_where(pc.invert(real), stamps), pa.date32())
 
 
-def _check_range(where: _Where, column: Column, typed: pa.Array) -> None:
+def _check_range(where: _Where, column: Column, typed: pa.Array, written: pa.Array) -> None:
+    """Numbers outside the contract's range or the database column's; the message shows the
+    number as written (never when it has the shape of a CPR number)."""
     low, high = column.min, column.max
+
+    def said(problem: str):
+        return lambda at: [f"{plain(v)} {problem}" for v in _values(written, at)]
+
     if column.type == "int":
         most = _db_max(where.table, column)
         # Beyond these the database itself would refuse the row, naming no cell.
         if high is None or high > most:
-            where.problem(column.name, pc.greater(typed, most), lambda at: [
-                f"{v} is too large: {_limit(where.table, column)}" for v in _values(typed, at)])
+            where.problem(column.name, pc.greater(typed, most), said(f"is too large: {_limit(where.table, column)}"))
         if low is None or low < -most - 1:
-            where.problem(column.name, pc.less(typed, -most - 1), lambda at: [
-                f"{v} is too small: {_limit(where.table, column)}" for v in _values(typed, at)])
+            where.problem(column.name, pc.less(typed, -most - 1), said(f"is too small: {_limit(where.table, column)}"))
     if low is not None:
-        where.problem(column.name, pc.less(typed, low), lambda at: [
-            f"{_number(v)} is below the minimum {_number(low)}" for v in _values(typed, at)])
+        where.problem(column.name, pc.less(typed, low), said(f"is below the minimum {_number(low)}"))
     if high is not None:
-        where.problem(column.name, pc.greater(typed, high), lambda at: [
-            f"{_number(v)} is above the maximum {_number(high)}" for v in _values(typed, at)])
+        where.problem(column.name, pc.greater(typed, high), said(f"is above the maximum {_number(high)}"))
 
 
 def _check_length(where: _Where, column: Column, typed: pa.Array) -> None:
