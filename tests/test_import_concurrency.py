@@ -20,9 +20,8 @@ from matcher.auth import authenticate, create_user
 from matcher.caseload import record_outcome
 from matcher.contract import TABLE_ORDER
 from matcher.db import AuditLog, ImportRun, Referral, make_engine
-from matcher.importer import ImportRefused, import_folder, load
+from matcher.importer import import_folder, load
 from matcher.importer.lock import exclusive_transaction, lock_file
-from matcher.settings import get_settings
 from tests.importer_support import copy_export, pg_engine_or_skip, read_table, set_cell, snapshot, sqlite_engine, write_table
 
 PAUSE = 0.5  # seconds the paused import holds its lock while the app tries to write
@@ -134,10 +133,15 @@ def waiting_for_the_lock(engine, child: subprocess.Popen) -> bool:
             return any(os.readlink(f"{fds}/{fd}") == str(lock_file(engine)) for fd in os.listdir(fds))
         except FileNotFoundError:
             return False
+    return pg_import_locks(engine, granted=False)
+
+
+def pg_import_locks(engine, granted: bool) -> bool:
+    """True when some PostgreSQL session holds (or waits for) the import's lock on referrals."""
     with engine.connect() as conn:
         return bool(conn.execute(text(
-            "select count(*) from pg_locks where locktype = 'relation' and not granted "
-            "and relation = to_regclass('referrals')")).scalar())
+            "select count(*) from pg_locks where locktype = 'relation' and mode = 'ShareRowExclusiveLock' "
+            "and granted = :granted and relation = to_regclass('referrals')"), {"granted": granted}).scalar())
 
 
 def runs(engine) -> int:
@@ -214,10 +218,7 @@ def holding_the_lock(engine) -> bool:
                 return True
             fcntl.flock(handle, fcntl.LOCK_UN)
             return False
-    with engine.connect() as conn:
-        return bool(conn.execute(text(
-            "select count(*) from pg_locks where locktype = 'relation' and granted "
-            "and mode = 'ShareRowExclusiveLock' and relation = to_regclass('referrals')")).scalar())
+    return pg_import_locks(engine, granted=True)
 
 
 def integrity_problems(engine) -> list:

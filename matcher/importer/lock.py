@@ -37,16 +37,17 @@ class ImportBusy(Exception):
 
 @contextmanager
 def exclusive_transaction(engine: Engine, wait_seconds: float, folder: Path) -> Iterator[Connection]:
-    """A transaction in which this import is the database's only writer; committed on success."""
-    if engine.dialect.name == "sqlite":
-        with _sqlite(engine, wait_seconds, folder) as conn:
+    """A transaction in which this import is the database's only writer; committed on success.
+
+    Other databases than SQLite and PostgreSQL get one transaction, without that guarantee."""
+    locked = {"sqlite": _sqlite, "postgresql": _postgresql}.get(engine.dialect.name)
+    with locked(engine, wait_seconds, folder) if locked else engine.connect() as conn:
+        try:
             yield conn
-    elif engine.dialect.name == "postgresql":
-        with _postgresql(engine, wait_seconds) as conn:
-            yield conn
-    else:  # other databases: one transaction, without the guarantee against concurrent writers
-        with engine.begin() as conn:
-            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
 
 
 def _now() -> str:
@@ -81,12 +82,7 @@ def _sqlite(engine: Engine, wait_seconds: float, folder: Path) -> Iterator[Conne
                     f"the database was locked by another writer for more than {wait_seconds:g} s; "
                     "nothing was loaded, try again"
                 ) from None
-            try:
-                yield conn
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+            yield conn
         finally:
             conn.invalidate()
 
@@ -142,7 +138,7 @@ _PG_HOLDER = text(
 
 
 @contextmanager
-def _postgresql(engine: Engine, wait_seconds: float) -> Iterator[Connection]:
+def _postgresql(engine: Engine, wait_seconds: float, _folder: Path) -> Iterator[Connection]:
     with engine.connect() as conn:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
         try:
@@ -164,9 +160,4 @@ def _postgresql(engine: Engine, wait_seconds: float) -> Iterator[Connection]:
                 "nothing was loaded, try again when it has finished"
             ) from None
         conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
-        try:
-            yield conn
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+        yield conn
