@@ -186,7 +186,7 @@ def test_a_second_import_that_waited_too_long_is_refused_saying_why(tmp_path, en
 
 # ---- an import killed at random moments -------------------------------------------------------
 
-KILLS = 4
+KILLS = 3
 
 
 def bigger_newer_export(folder) -> None:

@@ -7,7 +7,7 @@ column whatever its size. The result is one typed Arrow table per table (the con
 in order, in their types: string, int64, float64, bool, date32, list of string) that the loader
 can trust: what it holds is what the database will hold.
 
-Digits are ASCII digits: ``١٩٨٠`` or ``２٤٠٠`` is refused, not read as 1980 or 2400. Text holds no
+Digits are ASCII digits: ``١٩٨٠`` or ``２４００`` is refused, not read as 1980 or 2400. Text holds no
 NUL character (PostgreSQL cannot store one). Free text (``Column.free_text``) keeps no CPR number
 and cannot start a spreadsheet formula: both are changed, each with a warning naming the cell
 (a caseworker's note should not stop the nightly load); an id with either is refused.
