@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from matcher.auth import authenticate, create_user
 from matcher.caseload import record_outcome
 from matcher.contract import TABLE_ORDER
 from matcher.db import AuditLog, ImportRun, Referral, make_engine
 from matcher.importer import import_folder, load
 from matcher.importer.lock import exclusive_transaction, lock_file
+from tests.app_helpers import live_user
 from tests.importer_support import copy_export, pg_engine_or_skip, read_table, set_cell, snapshot, sqlite_engine, write_table
 
 PAUSE = 0.5  # seconds the paused import holds its lock while the app tries to write
@@ -57,9 +57,8 @@ def wait_until(condition, what: str) -> None:
 
 
 def caseworker(engine):
-    """cw06's app account, signed in (P0008 and its referral R007 are in cw06's caseload)."""
-    create_user(engine, "mette", "a long enough password", "caseworker", "cw06")
-    return authenticate(engine, "mette", "a long enough password")
+    """cw06's app account with a live session (P0008 and its referral R007 are in cw06's caseload)."""
+    return live_user(engine, "mette", "caseworker", "cw06")
 
 
 def test_an_outcome_entered_while_an_import_runs_is_kept(tmp_path, engine, monkeypatch):
