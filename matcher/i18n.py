@@ -1,25 +1,27 @@
-"""The one translation table: Danish (default) and English. Every label in the app comes from here.
+"""The one translation table: Danish (default) and English, and the formats of dates, times and
+numbers. Every text a person reads (app labels, reasons, flags, kind and feature names) comes
+from here.
 
 ``t(key, lang, **values)`` looks a label up and fills ``{placeholders}``; an unknown key raises
 KeyError naming it, so a missing label fails a test instead of showing a raw key to a user.
-Kind names in Danish are the contract's (``matcher.contract.KINDS_DA``).
+Kind names in Danish are the contract's (``matcher.contract.KINDS_DA``). Danish formats: dates
+dd.mm.åååå, times in Copenhagen local time said as such, '.' between thousands, ',' before
+decimals, "45 %".
 """
 from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from matcher.contract import KINDS, KINDS_DA
 
 LANGUAGES = {"da": "Dansk", "en": "English"}
 DEFAULT = "da"
-
-KINDS_EN = {
-    "company_placement": "company placement",
-    "wage_subsidy_job": "wage-subsidy job",
-    "small_job": "small job",
-    "ordinary_job": "ordinary job",
-    "flex_job": "flex job",
-    "course": "course",
-    "education": "ordinary education",
-}
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+MISSING = "–"
 
 # key -> (Danish, English)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -201,10 +203,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_proposals": ("Forslag", "Proposals"),
     "col_successes": ("Gennemført/ansat", "Completed/hired"),
     # Danish level 0-4 (the contract's scale)
-    "danish_0": ("intet", "none"),
+    "danish_0": ("ingen", "none"),
     "danish_1": ("begynder", "basic"),
     "danish_2": ("middel", "intermediate"),
-    "danish_3": ("godt", "good"),
+    "danish_3": ("god", "good"),
     "danish_4": ("flydende", "fluent"),
     "readiness_jobparat": ("jobparat", "job-ready"),
     "readiness_aktivitetsparat": ("aktivitetsparat", "activity-ready"),
@@ -232,6 +234,263 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_dropped_out": ("afbrudt", "dropped out"),
     "outcome_completed": ("gennemført", "completed"),
     "outcome_hired": ("ansat / i uddannelse", "hired / in education"),
+    # opportunity kinds (Danish: the contract's names)
+    **{
+        f"kind_{kind}": (KINDS_DA[kind], en)
+        for kind, en in {
+            "company_placement": "company placement",
+            "wage_subsidy_job": "wage-subsidy job",
+            "small_job": "small job",
+            "ordinary_job": "ordinary job",
+            "flex_job": "flex job",
+            "course": "course",
+            "education": "ordinary education",
+        }.items()
+    },
+    # reasons (matcher.reasons): lower case, joined with "; " on a card
+    "reason_commute_within": (
+        "{minutes} min. transport, inden for borgerens grænse på {limit} min.",
+        "{minutes} min travel, within the citizen's limit of {limit} min",
+    ),
+    "reason_commute_over": (
+        "{minutes} min. transport, over borgerens grænse på {limit} min.",
+        "{minutes} min travel, over the citizen's limit of {limit} min",
+    ),
+    "reason_commute_within_default": (
+        "{minutes} min. transport, inden for standardgrænsen på {limit} min. (borgeren har ingen grænse registreret)",
+        "{minutes} min travel, within the default limit of {limit} min (the citizen has no limit on record)",
+    ),
+    "reason_commute_over_default": (
+        "{minutes} min. transport, over standardgrænsen på {limit} min. (borgeren har ingen grænse registreret)",
+        "{minutes} min travel, over the default limit of {limit} min (the citizen has no limit on record)",
+    ),
+    "reason_wish_none": (
+        "borgeren har intet jobønske registreret at sammenligne med",
+        "the citizen has no job wish on record to compare with",
+    ),
+    "reason_wish_same": ("matcher borgerens jobønske: {label}", "matches the citizen's job wish: {label}"),
+    "reason_wish_close": ("ligner borgerens jobønske: {label}", "is close to the citizen's job wish: {label}"),
+    "reason_wish_far": ("ligger et stykke fra borgerens jobønske: {label}", "is some way from the citizen's job wish: {label}"),
+    "reason_history_none": ("borgeren har ingen erfaring i faget endnu", "the citizen has no experience in the trade yet"),
+    "reason_history_has": ("borgeren har arbejdet som {label}", "the citizen has worked as {label}"),
+    "reason_history_far": (
+        "borgerens erfaring som {label} ligger langt fra",
+        "the citizen's experience as {label} is far from it",
+    ),
+    "reason_skills_none": (
+        "borgeren har endnu ikke vist nogen af de {asked} efterspurgte færdigheder",
+        "the citizen has shown none of the {asked} skills asked for yet",
+    ),
+    "reason_skills": ("borgeren har {overlap} af {asked} efterspurgte færdigheder", "the citizen has {overlap} of {asked} skills asked for"),
+    "reason_skills_example": (
+        "borgeren har {overlap} af {asked} efterspurgte færdigheder, fx {examples}",
+        "the citizen has {overlap} of {asked} skills asked for, e.g. {examples}",
+    ),
+    "reason_danish_not_needed": (
+        "stiller ingen krav til dansk (borgerens dansk: {level})",
+        "asks for no Danish (the citizen's Danish: {level})",
+    ),
+    "reason_danish_met": (
+        "borgerens dansk ({level}) dækker kravet ({required})",
+        "the citizen's Danish ({level}) meets the requirement ({required})",
+    ),
+    "reason_danish_short": (
+        "kræver dansk på niveauet {required}, borgerens dansk er {level}",
+        "needs Danish at the level {required}, the citizen's Danish is {level}",
+    ),
+    "reason_hours_within": (
+        "{hours} timer om ugen, borgeren kan højst arbejde {most}",
+        "{hours} hours a week, the citizen can work at most {most}",
+    ),
+    "reason_hours_over": (
+        "{hours} timer om ugen, over borgerens maksimum på {most}",
+        "{hours} hours a week, over the citizen's maximum of {most}",
+    ),
+    "reason_licence_missing": ("kræver kørekort, som borgeren ikke har", "requires a driving licence the citizen does not have"),
+    "reason_licence_has": ("kræver kørekort, som borgeren har", "requires a driving licence, which the citizen has"),
+    "reason_licence_none": ("kræver ikke kørekort", "no driving licence needed"),
+    "reason_kind_fits": (
+        "{kind} passer som næste skridt for en {readiness} borger",
+        "a {kind} suits as the next step for a {readiness} citizen",
+    ),
+    "reason_kind_big": (
+        "{kind} kan være et stort skridt nu for en {readiness} borger",
+        "a {kind} may be a big step now for a {readiness} citizen",
+    ),
+    "reason_employer_social": (
+        "arbejdsgiveren har en social aftale med kommunen",
+        "the employer has a social agreement with the municipality",
+    ),
+    "reason_employer_record": (
+        "{rate} af dem, der tidligere er henvist hertil, gennemførte ({known} forløb)",
+        "{rate} of those referred here before succeeded ({known} referrals)",
+    ),
+    "reason_earlier_kind_success": (
+        "borgeren har gennemført {ok} af {n} tidligere forløb af typen {kind}",
+        "the citizen completed {ok} of {n} earlier referrals of the kind {kind}",
+    ),
+    "reason_earlier_kind_failed": (
+        "{ok} af borgerens {n} tidligere forløb af typen {kind} lykkedes",
+        "{ok} of the citizen's {n} earlier referrals of the kind {kind} succeeded",
+    ),
+    "reason_earlier_employer": (
+        "borgeren har været henvist til denne arbejdsgiver før ({n} forløb)",
+        "the citizen was referred to this employer before ({n} referrals)",
+    ),
+    # stated limits a suggestion breaks (matcher.features.candidates.infeasibility)
+    "not_feasible_now": ("ikke muligt nu: {what}", "not feasible now: {what}"),
+    "infeasible_licence": ("kræver kørekort", "requires a driving licence"),
+    "infeasible_hours": ("flere timer end borgerens maksimum", "more hours than the citizen's maximum"),
+    "infeasible_commute": ("over borgerens transportgrænse", "beyond the citizen's commute limit"),
+    "infeasible_danish": ("kræver væsentligt bedre dansk", "needs much better Danish"),
+    # units
+    "minutes_short": ("{n} min.", "{n} min"),
+    "local_time_note": ("Tider er dansk tid (København).", "Times are Copenhagen local time."),
+    # models page: the registry's versions
+    "col_version": ("Version", "Version"),
+    "col_created": ("Oprettet (dansk tid)", "Created (Copenhagen time)"),
+    "col_champion": ("Aktuel", "Champion"),
+    "col_was_champion": ("Har været aktuel", "Was champion"),
+    "col_holdout_ndcg10": ("NDCG@10 på testperioden", "Hold-out NDCG@10"),
+    "col_train_start": ("Træning fra", "Training from"),
+    "col_train_end": ("Træning til", "Training to"),
+    "col_holdout_start": ("Testperiode fra", "Hold-out from"),
+    "col_train_pairs": ("Træningspar", "Training pairs"),
+    "col_fingerprint": ("Datafingeraftryk", "Data fingerprint"),
+    "col_gate_passed": ("Bestod kvalitetskontrollen", "Passed the quality gate"),
+    "col_promoted": ("Gjort til aktuel", "Promoted"),
+    "col_gate_reason": ("Kvalitetskontrollens begrundelse", "Quality gate's reason"),
+    "col_run_id": ("Kørsels-id", "Run id"),
+    "col_feature": ("Variabel", "Feature"),
+    "col_gain_share": ("Andel af betydningen", "Share of importance"),
+    # models page: the evaluation's results table
+    "col_model": ("Model", "Model"),
+    "evaluation_note": (
+        "Modellerne rangerer testperiodens henvisninger (efter skæringsdatoen {split}). Højere er bedre; "
+        "oracle-ratio måler forventede succeser i top 10 mod det bedst mulige. Hele rapporten (teknisk, på engelsk) "
+        "ligger i reports/evaluation.md.",
+        "The models rank the referrals of the test period (after the split date {split}). Higher is better; "
+        "oracle ratio measures expected successes in the top 10 against the best possible. The full report is in "
+        "reports/evaluation.md.",
+    ),
+    "model_lightgbm": ("LightGBM (valgt model)", "LightGBM (the model in use)"),
+    "model_lightgbm_lambdarank": ("LightGBM, rangering", "LightGBM, lambdarank"),
+    "model_random": ("tilfældig rækkefølge", "random order"),
+    "model_popularity": ("mest populære", "most popular"),
+    "model_caseworker_rule": ("sagsbehandlerens tommelfingerregel", "caseworker's rule of thumb"),
+    "model_embedding": ("tekstlighed (jobønske)", "text similarity (job wish)"),
+    "model_logistic": ("logistisk regression", "logistic regression"),
+    "model_lightfm": ("LightFM (hybrid)", "LightFM (hybrid)"),
+    "model_als": ("ALS (samarbejdsfiltrering)", "ALS (collaborative filtering)"),
+    "metric_ndcg@5": ("NDCG@5", "NDCG@5"),
+    "metric_ndcg@10": ("NDCG@10", "NDCG@10"),
+    "metric_map@10": ("MAP@10", "MAP@10"),
+    "metric_recall@10": ("genfund@10", "recall@10"),
+    "metric_citizen_ndcg@10": ("NDCG@10 pr. borger", "citizen NDCG@10"),
+    "metric_open_ndcg@10": ("NDCG@10 blandt alle åbne", "open NDCG@10"),
+    "metric_open_recall@10": ("genfund@10 blandt alle åbne", "open recall@10"),
+    "metric_oracle_ratio@5": ("oracle-ratio@5", "oracle ratio@5"),
+    "metric_oracle_ratio@10": ("oracle-ratio@10", "oracle ratio@10"),
+    "metric_coverage@10": ("dækning@10", "coverage@10"),
+    "metric_fit_s": ("træningstid (s)", "fit time (s)"),
+    # admin: users and the audit log
+    "col_username": ("Brugernavn", "Username"),
+    "col_role": ("Rolle", "Role"),
+    "col_caseworker_id": ("Sagsbehandler-id", "Caseworker id"),
+    "col_display_name": ("Navn", "Name"),
+    "col_active": ("Aktiv", "Active"),
+    "col_created_at": ("Oprettet (dansk tid)", "Created (Copenhagen time)"),
+    "col_id": ("Nr.", "No."),
+    "col_at": ("Tidspunkt (dansk tid)", "Time (Copenhagen time)"),
+    "col_action": ("Handling", "Action"),
+    "col_opportunity_id": ("Tilbuds-id", "Opportunity id"),
+    "col_detail": ("Detaljer", "Details"),
+    "action_open_citizen": ("åbnede borger", "opened citizen"),
+    "action_propose": ("foreslog tilbud", "proposed an offer"),
+    "action_record_outcome": ("registrerede resultat", "recorded an outcome"),
+    "action_view_candidates": ("så kandidater", "viewed candidates"),
+    "action_sign_in": ("loggede ind", "signed in"),
+    "action_sign_in_failed": ("mislykket login", "failed sign-in"),
+    "action_sign_out": ("loggede ud", "signed out"),
+    "action_session_ended": ("session udløb", "session ended"),
+    "action_access_denied": ("adgang nægtet", "access denied"),
+    "action_refused": ("afvist", "refused"),
+    "action_user_changed": ("bruger ændret", "user changed"),
+    "action_retrain": ("gentræning", "retraining"),
+    "action_promote": ("gjorde model aktuel", "promoted a model"),
+    "action_rollback": ("rullede model tilbage", "rolled a model back"),
+    "action_open_page": ("åbnede side", "opened a page"),
+    "choose": ("Vælg", "Choose"),
+    "choose_kinds": ("Vælg tilbudstyper", "Choose kinds of offer"),
+    # feature names (models page: importance)
+    "feature_skill_overlap": ("fælles færdigheder", "shared skills"),
+    "feature_skill_coverage": ("andel af efterspurgte færdigheder", "share of skills asked for"),
+    "feature_skill_jaccard": ("færdigheders overlap (Jaccard)", "skill overlap (Jaccard)"),
+    "feature_citizen_skill_count": ("borgerens antal færdigheder", "citizen's number of skills"),
+    "feature_wish_similarity": ("lighed med jobønske", "similarity to job wish"),
+    "feature_wish_isco_distance": ("afstand til jobønske (ISCO)", "distance to job wish (ISCO)"),
+    "feature_history_similarity": ("lighed med erfaring", "similarity to experience"),
+    "feature_history_isco_distance": ("afstand til erfaring (ISCO)", "distance to experience (ISCO)"),
+    "feature_has_wishes": ("har jobønske", "has a job wish"),
+    "feature_has_history": ("har erfaring", "has experience"),
+    "feature_wish_same_occupation": ("samme fag som jobønske", "same occupation as job wish"),
+    "feature_history_same_occupation": ("samme fag som erfaring", "same occupation as experience"),
+    "feature_commute_minutes": ("transporttid", "commute time"),
+    "feature_commute_ratio": ("transporttid mod grænse", "commute against limit"),
+    "feature_commute_over_limit": ("over transportgrænsen", "over the commute limit"),
+    "feature_commute_minutes_over": ("minutter over transportgrænsen", "minutes over the commute limit"),
+    "feature_danish_level": ("borgerens dansk", "citizen's Danish"),
+    "feature_danish_gap": ("dansk: krav minus niveau", "Danish: requirement minus level"),
+    "feature_danish_short": ("dansk under kravet", "Danish below the requirement"),
+    "feature_opp_hours": ("timer om ugen", "hours a week"),
+    "feature_citizen_max_hours": ("borgerens maksimale timer", "citizen's maximum hours"),
+    "feature_hours_over": ("timer over maksimum", "hours over the maximum"),
+    "feature_hours_ratio": ("timer mod maksimum", "hours against the maximum"),
+    "feature_licence_required": ("kræver kørekort", "driving licence required"),
+    "feature_licence_missing": ("mangler kørekort", "driving licence missing"),
+    **{
+        f"feature_kind_{kind}": (f"type: {KINDS_DA[kind]}", f"kind: {kind.replace('_', ' ')}")
+        for kind in KINDS
+    },
+    "feature_activity_ready": ("aktivitetsparat", "activity-ready"),
+    "feature_job_kind_x_activity_ready": ("job × aktivitetsparat", "job × activity-ready"),
+    "feature_n_barriers": ("antal barrierer", "number of barriers"),
+    "feature_barrier_physical_health": ("barriere: fysisk helbred", "barrier: physical health"),
+    "feature_barrier_mental_health": ("barriere: psykisk helbred", "barrier: mental health"),
+    "feature_barrier_substance_use": ("barriere: misbrug", "barrier: substance use"),
+    "feature_barrier_housing": ("barriere: bolig", "barrier: housing"),
+    "feature_barrier_debt": ("barriere: gæld", "barrier: debt"),
+    "feature_barrier_childcare": ("barriere: børnepasning", "barrier: childcare"),
+    "feature_barrier_caring_duties": ("barriere: omsorgsforpligtelser", "barrier: caring duties"),
+    "feature_barrier_workplace_culture": ("barriere: arbejdspladskultur", "barrier: workplace culture"),
+    "feature_barrier_criminal_record": ("barriere: straffeattest", "barrier: criminal record"),
+    "feature_mental_health_x_ordinary_job": ("psykisk helbred × ordinært job", "mental health × ordinary job"),
+    "feature_physical_health_x_job": ("fysisk helbred × job", "physical health × job"),
+    "feature_culture_x_placement": ("arbejdspladskultur × praktik", "workplace culture × placement"),
+    "feature_age": ("alder", "age"),
+    "feature_months_on_benefit": ("måneder på ydelse", "months on benefit"),
+    "feature_education_level": ("uddannelsesniveau", "education level"),
+    "feature_education_foreign": ("udenlandsk uddannelse", "foreign education"),
+    "feature_months_enrolled": ("måneder i indsatsen", "months enrolled"),
+    "feature_danish_short_x_job": ("dansk under kravet × job", "Danish short × job"),
+    "feature_danish_short_x_education": ("dansk under kravet × uddannelse", "Danish short × education"),
+    "feature_social_agreement": ("social aftale", "social agreement"),
+    "feature_employer_log_size": ("arbejdsgiverens størrelse", "employer size"),
+    "feature_opp_weeks": ("tilbuddets længde i uger", "length in weeks"),
+    "feature_opp_wage_per_hour": ("timeløn", "hourly wage"),
+    "feature_course_teaches_known": ("kurset lærer noget kendt", "course teaches something known"),
+    "feature_cit_prev_outcomes": ("borgerens tidligere forløb", "citizen's earlier referrals"),
+    "feature_cit_prev_successes": ("borgerens tidligere succeser", "citizen's earlier successes"),
+    "feature_cit_prev_success_rate": ("borgerens succesrate", "citizen's success rate"),
+    "feature_cit_prev_refusals": ("borgerens tidligere afslag", "citizen's earlier refusals"),
+    "feature_cit_prev_same_kind": ("tidligere forløb af samme type", "earlier referrals of the same kind"),
+    "feature_cit_prev_same_kind_successes": ("succeser af samme type", "successes of the same kind"),
+    "feature_cit_pending": ("afventende henvisninger", "pending referrals"),
+    "feature_cit_prev_same_employer": ("tidligere hos samme arbejdsgiver", "earlier with the same employer"),
+    "feature_emp_known_referrals": ("arbejdsgiverens kendte forløb", "employer's known referrals"),
+    "feature_emp_success_rate": ("arbejdsgiverens succesrate", "employer's success rate"),
+    "feature_opp_known_referrals": ("tilbuddets kendte forløb", "opportunity's known referrals"),
+    "feature_opp_success_rate": ("tilbuddets succesrate", "opportunity's success rate"),
 }
 
 def t(key: str, lang: str = DEFAULT, **values) -> str:
@@ -244,8 +503,95 @@ def t(key: str, lang: str = DEFAULT, **values) -> str:
     return text.format(**values) if values else text
 
 
+def both(key: str, **values) -> tuple[str, str]:
+    """The label in Danish and in English (reasons are kept in both)."""
+    return t(key, "da", **values), t(key, "en", **values)
+
+
 def kind_label(kind: str, lang: str = DEFAULT) -> str:
     """An opportunity kind's name: the contract's Danish name, or English."""
     if kind not in KINDS:
         raise KeyError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
-    return KINDS_DA[kind] if lang == "da" else KINDS_EN[kind]
+    return t(f"kind_{kind}", lang)
+
+
+def danish_level_label(level, lang: str = DEFAULT) -> str:
+    """The contract's Danish scale 0-4 in words (ingen, begynder, middel, god, flydende)."""
+    if _missing(level):
+        return MISSING
+    return t(f"danish_{int(level)}", lang)
+
+
+def feature_label(name: str, lang: str = DEFAULT) -> str:
+    """A model feature's name for a reader (models page)."""
+    return t(f"feature_{name}", lang)
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value, lang: str = DEFAULT, decimals: int = 0) -> str:
+    """A number with the language's separators: 2.031 and 0,45 in Danish, 2,031 and 0.45 in English."""
+    if _missing(value) or (isinstance(value, float) and math.isinf(value)):
+        return MISSING
+    text = f"{float(value):,.{decimals}f}"
+    if lang == "da":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def percent(share, lang: str = DEFAULT, decimals: int = 0, sign: bool = False) -> str:
+    """A share as a percentage: "45 %" in Danish, "45%" in English (``sign``: "+3 %")."""
+    if _missing(share):
+        return MISSING
+    value = 100 * float(share)
+    text = number(abs(value) if sign else value, lang, decimals)
+    if sign:
+        text = ("-" if value < 0 else "+") + text
+    return f"{text} %" if lang == "da" else f"{text}%"
+
+
+def date_text(value, lang: str = DEFAULT) -> str:
+    """A date: 30.12.2024 in Danish, 2024-12-30 in English; "–" when missing."""
+    if _missing(value) or value == "":
+        return MISSING
+    day = pd.Timestamp(value)
+    return day.strftime("%d.%m.%Y") if lang == "da" else day.strftime("%Y-%m-%d")
+
+
+def local_time(value) -> pd.Timestamp | None:
+    """A moment in Copenhagen local time; a naive value is taken as UTC (as the database stores it)."""
+    if _missing(value) or value == "":
+        return None
+    moment = pd.Timestamp(value)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    return moment.tz_convert(LOCAL_TIME)
+
+
+def time_text(value, lang: str = DEFAULT) -> str:
+    """A moment in Copenhagen local time: 30.12.2024 kl. 14.05 in Danish, 2024-12-30 14:05 in English."""
+    moment = local_time(value)
+    if moment is None:
+        return MISSING
+    return moment.strftime("%d.%m.%Y kl. %H.%M") if lang == "da" else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def yes_no(value, lang: str = DEFAULT) -> str:
+    """A flag as ja/nej (yes/no); "–" when unknown."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, str):
+        value = value.strip().lower() in ("true", "1", "yes")
+    return t("yes" if value else "no", lang)
+
+
+def columns(frame: pd.DataFrame, lang: str = DEFAULT, prefix: str = "col_") -> pd.DataFrame:
+    """The frame with its columns named from the table (``prefix + column``)."""
+    return frame.rename(columns={c: t(prefix + str(c), lang) for c in frame.columns})

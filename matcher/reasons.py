@@ -4,7 +4,9 @@ LightGBM's per-feature contributions (``pred_contrib``) are summed per *topic* (
 wish, experience, skills, Danish, hours, licence, kind, employer, earlier referrals). The topics
 that pushed the score up most become sentences with the actual values; a topic that pulled it
 down strongly adds one more. So a reason always says what the model used, in words a citizen
-understands.
+understands: whose limit it is, how many of how many, the Danish scale in words, skill names in
+Danish (``data/esco/skills_da.csv``), and only what bears on this offer. The sentences are the
+translation table's (``matcher.i18n``, keys ``reason_*``).
 """
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from matcher.contract import BARRIERS, KINDS, KINDS_DA
-
-KINDS_EN = {k: k.replace("_", " ") for k in KINDS}
+from matcher.contract import BARRIERS, KINDS
+from matcher.i18n import LANGUAGES, both, danish_level_label, kind_label, number, percent, t
+from matcher.taxonomy import skill_label
 
 TOPICS: dict[str, list[str]] = {
     "commute": ["commute_minutes", "commute_ratio", "commute_over_limit", "commute_minutes_over"],
@@ -59,92 +61,95 @@ def _n(value: float) -> int:
 
 def _commute(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     minutes, limit = _n(f["commute_minutes"]), _n(c["commute_limit"])
-    if f["commute_over_limit"] > 0:
-        return (f"{minutes} minutters transport, over grænsen på {limit}", f"{minutes} minutes' travel, over the limit of {limit}")
-    return (f"{minutes} minutters transport (din grænse {limit})", f"{minutes} minutes' travel (your limit {limit})")
+    key = "reason_commute_over" if f["commute_over_limit"] > 0 else "reason_commute_within"
+    # Whose limit: the citizen's own, or the default when none is on record.
+    return both(key if c.get("commute_limit_own", True) else key + "_default", minutes=minutes, limit=limit)
 
 
 def _wish(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     if not c.get("wish_label"):
-        return ("intet registreret jobønske at sammenligne med", "no job wish on record to compare with") if not positive else None
-    label = c["wish_label"]
+        return None if positive else both("reason_wish_none")
     if f["wish_isco_distance"] == 0:
-        return (f"matcher jobønsket '{label}'", f"matches the job wish '{label}'")
-    if positive:
-        return (f"ligner jobønsket '{label}'", f"is close to the job wish '{label}'")
-    return (f"ligger et stykke fra jobønsket '{label}'", f"is some way from the job wish '{label}'")
+        return _labelled("reason_wish_same", c, "wish_label")
+    return _labelled("reason_wish_close" if positive else "reason_wish_far", c, "wish_label")
 
 
 def _history(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     if not c.get("history_label"):
-        return ("ingen erfaring i faget endnu", "no experience in the trade yet") if not positive else None
-    label = c["history_label"]
-    if positive:
-        return (f"har arbejdet som {label}", f"has worked as {label}")
-    return (f"erfaringen som {label} ligger langt fra", f"the experience as {label} is far from it")
+        return None if positive else both("reason_history_none")
+    return _labelled("reason_history_has" if positive else "reason_history_far", c, "history_label")
+
+
+def _labelled(key: str, c: dict, field: str) -> Sentence:
+    """A sentence naming an occupation: the Danish name in Danish, the English one in English."""
+    return t(key, "da", label=c[field]), t(key, "en", label=c.get(field + "_en") or c[field])
 
 
 def _skills(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     overlap = _n(f["skill_overlap"])
+    asked = max(_n(c.get("asked_skills", overlap)), overlap)
     if overlap == 0:
-        return ("ingen af de efterspurgte færdigheder er vist endnu", "none of the skills asked for shown yet") if not positive else None
-    shown = ", ".join(c.get("shared_skills", [])[:2])
-    example_da = f" (fx {shown})" if shown else ""
-    example_en = f" (e.g. {shown})" if shown else ""
-    return (f"har {overlap} af de efterspurgte færdigheder{example_da}", f"has {overlap} of the skills asked for{example_en}")
+        return None if positive or asked == 0 else both("reason_skills_none", asked=asked)
+    shared = c.get("shared_skills", [])
+    # Examples only where the skill has a name in the reader's language: no English in Danish.
+    da_names = [name for name in (skill_label(s, "da") for s in shared) if name][:2]
+    en_names = [skill_label(s, "en") for s in shared][:2]
+    da = t("reason_skills_example", "da", overlap=overlap, asked=asked, examples=", ".join(da_names)) if da_names \
+        else t("reason_skills", "da", overlap=overlap, asked=asked)
+    en = t("reason_skills_example", "en", overlap=overlap, asked=asked, examples=", ".join(en_names)) if en_names \
+        else t("reason_skills", "en", overlap=overlap, asked=asked)
+    return da, en
 
 
 def _danish(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     level, required = _n(f["danish_level"]), _n(f["danish_level"] + f["danish_gap"])
-    if f["danish_short"] > 0:
-        return (f"kræver dansk niveau {required} (har {level})", f"needs Danish level {required} (has {level})")
-    return (f"dansk niveau {level} opfylder kravet {required}", f"Danish level {level} meets the requirement {required}")
+    words = {lang: (danish_level_label(level, lang), danish_level_label(required, lang)) for lang in LANGUAGES}
+    key = "reason_danish_short" if f["danish_short"] > 0 else "reason_danish_met" if required > 0 else "reason_danish_not_needed"
+    da, en = (t(key, lang, level=words[lang][0], required=words[lang][1]) for lang in ("da", "en"))
+    return da, en
 
 
 def _hours(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     hours, most = _n(f["opp_hours"]), _n(f["citizen_max_hours"])
-    if f["hours_over"] > 0:
-        return (f"{hours} timer om ugen, over maksimum på {most}", f"{hours} hours a week, over the maximum of {most}")
-    return (f"{hours} timer om ugen (højst {most})", f"{hours} hours a week (at most {most})")
+    return both("reason_hours_over" if f["hours_over"] > 0 else "reason_hours_within", hours=hours, most=most)
 
 
 def _licence(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
     if f["licence_missing"] > 0:
-        return ("kræver kørekort", "requires a driving licence")
-    if f["licence_required"] > 0:
-        return ("kræver kørekort, som borgeren har", "requires a driving licence, which the citizen has")
-    return ("kræver ikke kørekort", "no driving licence needed")
+        return both("reason_licence_missing")
+    return both("reason_licence_has" if f["licence_required"] > 0 else "reason_licence_none")
 
 
 def _kind(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
-    kind = c["kind"]
-    ready_da = "aktivitetsparat" if f["activity_ready"] > 0 else "jobparat"
-    ready_en = "activity-ready" if f["activity_ready"] > 0 else "job-ready"
-    if positive:
-        return (f"{KINDS_DA[kind]} passer som næste skridt ({ready_da})", f"a {KINDS_EN[kind]} suits as the next step ({ready_en})")
-    return (f"{KINDS_DA[kind]} kan være et stort skridt nu ({ready_da})", f"a {KINDS_EN[kind]} may be a big step now ({ready_en})")
+    readiness = "readiness_aktivitetsparat" if f["activity_ready"] > 0 else "readiness_jobparat"
+    key = "reason_kind_fits" if positive else "reason_kind_big"
+    da, en = (t(key, lang, kind=kind_label(c["kind"], lang), readiness=t(readiness, lang)) for lang in ("da", "en"))
+    return da, en
 
 
 def _employer(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
-    rate = int(round(100 * float(f["emp_success_rate"])))
     known = _n(f["emp_known_referrals"])
     if positive and f["social_agreement"] > 0 and known < 3:
-        return ("arbejdsgiveren har en social aftale med kommunen", "the employer has a social agreement with the municipality")
+        return both("reason_employer_social")
     if known == 0:
         return None
-    return (
-        f"{rate} % af de tidligere henviste her gennemførte ({known} forløb)",
-        f"{rate} % of those referred here before succeeded ({known} referrals)",
-    )
+    rate = float(f["emp_success_rate"])
+    da, en = (t("reason_employer_record", lang, rate=percent(rate, lang), known=number(known, lang)) for lang in ("da", "en"))
+    return da, en
 
 
 def _earlier(f: pd.Series, c: dict, positive: bool) -> Sentence | None:
-    n, ok = _n(f["cit_prev_outcomes"]), _n(f["cit_prev_successes"])
-    if n == 0:
-        return None
-    if positive and ok > 0:
-        return (f"har gennemført {ok} af {n} tidligere forløb", f"completed {ok} of {n} earlier referrals")
-    return (f"{ok} af {n} tidligere forløb lykkedes", f"{ok} of {n} earlier referrals succeeded")
+    """Only what bears on this offer: earlier referrals of the same kind, or to the same employer.
+    The citizen's record as a whole says nothing about this offer and is left out."""
+    n, ok = _n(f["cit_prev_same_kind"]), _n(f["cit_prev_same_kind_successes"])
+    if n > 0:
+        key = "reason_earlier_kind_success" if positive and ok > 0 else "reason_earlier_kind_failed"
+        da, en = (t(key, lang, ok=ok, n=n, kind=kind_label(c["kind"], lang)) for lang in ("da", "en"))
+        return da, en
+    same_employer = _n(f["cit_prev_same_employer"])
+    if same_employer > 0:
+        return both("reason_earlier_employer", n=same_employer)
+    return None
 
 
 WRITERS: dict[str, Callable[[pd.Series, dict, bool], Sentence | None]] = {
@@ -163,7 +168,9 @@ def explain(values: pd.Series, topics: pd.Series, context: dict) -> tuple[list[s
     """3-4 reasons (Danish, English) for one pair.
 
     ``values``: the pair's feature values; ``topics``: its contributions per topic; ``context``:
-    ``kind``, ``commute_limit``, ``wish_label``, ``history_label``, ``shared_skills``.
+    ``kind``, ``commute_limit`` (and ``commute_limit_own``: the citizen's own, not the default),
+    ``wish_label``/``history_label`` (Danish; ``*_en`` English), ``shared_skills`` (ESCO's English
+    skill labels) and ``asked_skills`` (how many the opportunity asks for).
     """
     ranked = topics.sort_values(ascending=False)
 

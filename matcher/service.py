@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from matcher.contract import KINDS, KINDS_DA
+from matcher.contract import KINDS
 from matcher.features.build import FeatureSpace, build_features
 from matcher.features.candidates import INFEASIBILITY, candidate_pairs, infeasibility, suggestable
 from matcher.features.commute import commute_limit
 from matcher.features.skills import shared_skills
+from matcher.i18n import kind_label, t
 from matcher.models.base import Explains, Prediction, predict
 from matcher.ranking import policy_frame, rank_lists
 from matcher.reasons import explain, topic_contributions
@@ -38,6 +39,8 @@ from matcher.world import World
 
 # Pairs scored at once by recommend_all: bounds memory (about 70 float columns a pair).
 PAIRS_PER_CHUNK = 250_000
+# Shared skills looked at for a reason's examples (the first two with a name in the reader's language).
+SKILL_EXAMPLES = 20
 
 
 class NoTrainedModel(RuntimeError):
@@ -76,8 +79,8 @@ class Suggestion:
 
     def describe(self) -> str:
         """A readable block for the command line."""
-        flag = "" if self.feasible else "  [ikke muligt nu / not feasible now]"
-        head = f"{self.rank:>2}. {self.title} — {self.employer} ({KINDS_DA.get(self.kind, self.kind)}){flag}"
+        flag = "" if self.feasible else f"  [{t('not_feasible_now', 'da', what=', '.join(t('infeasible_' + n, 'da') for n in self.flags))}]"
+        head = f"{self.rank:>2}. {self.title} — {self.employer} ({kind_label(self.kind)}){flag}"
         lines = [
             head,
             f"    borger {self.citizen_id} · {self.opportunity_id} · {self.occupation or '-'} · score {self.score:.3f}"
@@ -130,6 +133,9 @@ class Matcher:
 
     # ---- helpers ---------------------------------------------------------------------------
 
+    def _label_en(self, uri: str | None) -> str:
+        return self._taxonomy.frame.at[uri, "label_en"] if uri and uri in self._taxonomy else ""
+
     def _date(self, as_of: date | pd.Timestamp | str | None) -> pd.Timestamp:
         return latest_date(self.world) if as_of is None else pd.Timestamp(as_of).normalize()
 
@@ -167,12 +173,18 @@ class Matcher:
             row = pairs.iloc[i]
             opp = opps.loc[row["opportunity_id"]]
             values = features.iloc[i]
+            own_limit = cits.loc[row["citizen_id"], "max_commute_minutes"]
+            skills, opp_row = details["space"].skills, int(details["opp_rows"][i])
             context = {
                 "kind": opp["kind"],
-                "commute_limit": float(commute_limit([cits.loc[row["citizen_id"], "max_commute_minutes"]], self.space.config)[0]),
+                "commute_limit": float(commute_limit([own_limit], self.space.config)[0]),
+                "commute_limit_own": bool(pd.notna(own_limit)),
                 "wish_label": self._taxonomy.label(details["wish_uri"][i]),
+                "wish_label_en": self._label_en(details["wish_uri"][i]),
                 "history_label": self._taxonomy.label(details["history_uri"][i]),
-                "shared_skills": shared_skills(details["space"].skills, details["citizen_skills"], int(details["key_rows"][i]), int(details["opp_rows"][i])),
+                "history_label_en": self._label_en(details["history_uri"][i]),
+                "shared_skills": shared_skills(skills, details["citizen_skills"], int(details["key_rows"][i]), opp_row, limit=SKILL_EXAMPLES),
+                "asked_skills": int(skills.opportunities[opp_row].nnz),
             }
             if topics is not None:
                 da, en = explain(values, topics.iloc[rank - 1], context)
@@ -180,8 +192,9 @@ class Matcher:
                 da, en = [], []
             hit = [name for name, on in flags.iloc[i].items() if on]
             if hit:
-                da = ["ikke muligt nu: " + ", ".join(INFEASIBILITY[n][0] for n in hit)] + da
-                en = ["not feasible now: " + ", ".join(INFEASIBILITY[n][1] for n in hit)] + en
+                what = {lang: ", ".join(t(f"infeasible_{n}", lang) for n in hit) for lang in ("da", "en")}
+                da = [t("not_feasible_now", "da", what=what["da"])] + da
+                en = [t("not_feasible_now", "en", what=what["en"])] + en
             employer = opp["employer_name"] if isinstance(opp["employer_name"], str) else (opp["provider"] or "")
             out.append(
                 Suggestion(

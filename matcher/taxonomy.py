@@ -2,7 +2,9 @@
 
 Attribution: ESCO, European Commission (CC BY 4.0). Danish names come from
 ``data/esco/occupations_da.csv`` (written by the matcher team); an occupation without one shows
-its English label, marked ``(en)``.
+its English label, marked ``(en)``. Danish skill names come from ``data/esco/skills_da.csv``
+(written by the matcher team, keyed by ESCO's English preferred label: the shipped pillar has no
+skill URIs); a skill marked ``english-fallback`` there has no Danish name yet.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from matcher.settings import get_settings
 PROFILES_FILE = "esco_occupation_profiles_v1.2.0.parquet"
 ISCO_FILE = "ISCOGroups_en_v1.2.0.csv"
 DANISH_FILE = "occupations_da.csv"
+DANISH_SKILLS_FILE = "skills_da.csv"
 VERSION = "esco-v1.2.0"
 
 
@@ -149,3 +152,25 @@ class Taxonomy:
 def load_taxonomy(esco_dir: str | None = None) -> Taxonomy:
     """The taxonomy, loaded once per process."""
     return Taxonomy(Path(esco_dir) if esco_dir else None)
+
+
+@lru_cache(maxsize=2)
+def _skill_names(esco_dir: str) -> dict[str, tuple[str, str | None]]:
+    """Lower-cased English label -> (ESCO's English label, the written Danish one or None)."""
+    path = Path(esco_dir) / DANISH_SKILLS_FILE
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    written = table["source"] == "written"
+    return {
+        en.lower(): (en, da if ok and da else None)
+        for en, da, ok in zip(table["label_en"], table["label_da"], written)
+    }
+
+
+def skill_label(label: str, lang: str = "da", esco_dir: str | None = None) -> str | None:
+    """An ESCO skill's name for a reader: the written Danish one (None when there is none yet,
+    so a Danish text never shows English), or ESCO's English label."""
+    names = _skill_names(str(esco_dir or get_settings().esco_dir))
+    en, da = names.get(str(label).strip().lower(), (str(label), None))
+    return da if lang == "da" else en

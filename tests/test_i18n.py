@@ -70,3 +70,31 @@ def test_the_app_has_no_hard_coded_user_text():
     source = "\n".join(p.read_text(encoding="utf-8") for p in APP.rglob("*.py"))
     direct = re.findall(r"st\.(?:title|header|subheader|button|text_input|info|warning|error|success)\(\s*[\"']", source)
     assert direct == []
+
+
+def test_every_feature_limit_and_kind_has_a_name():
+    from matcher.features.build import FEATURES
+    from matcher.features.candidates import INFEASIBILITY
+    from matcher.i18n import feature_label
+
+    assert [f for f in FEATURES if f"feature_{f}" not in TEXTS] == []
+    assert feature_label("commute_minutes") == "transporttid"
+    assert [n for n in INFEASIBILITY if f"infeasible_{n}" not in TEXTS] == []
+    assert [k for k in KINDS if f"kind_{k}" not in TEXTS] == []
+
+
+def test_danish_formats():
+    from datetime import date, datetime
+
+    from matcher.i18n import date_text, danish_level_label, number, percent, time_text
+
+    assert number(2031) == "2.031" and number(2031, "en") == "2,031"
+    assert number(1234.5, decimals=1) == "1.234,5" and number(None) == "–"
+    assert percent(0.45) == "45 %" and percent(0.45, "en") == "45%"
+    assert percent(-0.031, sign=True) == "-3 %" and percent(0.2, sign=True) == "+20 %"
+    assert date_text(date(2024, 12, 30)) == "30.12.2024" and date_text("2024-12-30", "en") == "2024-12-30"
+    assert date_text(None) == "–"
+    # Naive moments are UTC (as stored) and are shown in Copenhagen time, summer and winter.
+    assert time_text(datetime(2024, 6, 1, 12, 0)) == "01.06.2024 kl. 14.00"
+    assert time_text(datetime(2024, 12, 30, 23, 30)) == "31.12.2024 kl. 00.30"
+    assert [danish_level_label(v) for v in range(5)] == ["ingen", "begynder", "middel", "god", "flydende"]

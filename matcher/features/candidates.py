@@ -18,12 +18,9 @@ from matcher.world import World
 
 # A Danish shortfall of this many levels or more makes a suggestion infeasible.
 DANISH_SHORTFALL_LIMIT = 2
-INFEASIBILITY = {
-    "licence": ("kræver kørekort", "requires a driving licence"),
-    "hours": ("flere timer end borgerens maksimum", "more hours than the citizen's maximum"),
-    "commute": ("over borgerens transportgrænse", "beyond the citizen's commute limit"),
-    "danish": ("kræver væsentligt bedre dansk", "needs much better Danish"),
-}
+# The stated limits, in the order a flag names them; their texts are the translation table's
+# (``matcher.i18n``, keys ``infeasible_<name>``).
+INFEASIBILITY = ("licence", "hours", "commute", "danish")
 
 
 def suggestable(world: World, as_of: pd.Timestamp) -> pd.DataFrame:
