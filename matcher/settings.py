@@ -89,6 +89,24 @@ class EvaluationSettings(BaseModel):
     holdout_fraction: float = 0.2
 
 
+class OffPolicySettings(BaseModel):
+    """The off-policy estimate from the logs (``matcher/offpolicy.py``)."""
+
+    # The estimate is of the expected successes in a ranker's top k at the logged meetings.
+    k: int = 10
+    # Logged meetings used (seeded sample of the window; each brings every candidate of its date).
+    max_meetings: int = 2000
+    # Bootstrap resamples of citizens for the confidence intervals.
+    bootstrap: int = 300
+    # Cross-fitting folds (by citizen) of the reward model.
+    reward_folds: int = 3
+    # L2 penalty of the caseworkers' choice model (standardised features).
+    choice_l2: float = 1e-4
+    # Whether the gate refuses a challenger whose DR estimate's upper bound lies below the
+    # champion's DR estimate (off: the estimate is recorded and shown, NDCG decides).
+    gate_blocks: bool = False
+
+
 class PeerSettings(BaseModel):
     """Parameters of the peers (baselines) the LightGBM ranker is compared with."""
 
@@ -173,6 +191,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     peers: PeerSettings = Field(default_factory=PeerSettings)
+    offpolicy: OffPolicySettings = Field(default_factory=OffPolicySettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
