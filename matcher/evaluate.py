@@ -16,6 +16,11 @@ known before T, and tested two ways:
   LightGBM ranker: expected successes and declines per citizen for each wish weight of the
   expected-surplus index, and the oracle ratio and kind mix for each diversity penalty.
 
+From the logs alone (no truth needed, so also on a municipality's data): the off-policy estimate
+(``matcher.offpolicy``) of each model's expected successes per logged test meeting in its top 10 by
+score over every open opportunity (``ope_ips@10``, ``ope_snips@10``, ``ope_dr@10`` with its 95 %
+interval), and the estimated oracle ratio ``ope_ratio@10`` to set next to ``oracle_ratio@10``.
+
 Everything the models see is the world as known at T. ``run_families`` runs the whole evaluation
 on a fresh simulated world of every truth family and reports each and the worst case.
 """
@@ -269,6 +274,26 @@ def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path
 # ---- the run -------------------------------------------------------------------------------
 
 
+def _offpolicy(world: World, split: pd.Timestamp, end: pd.Timestamp, space, train: Pairs):
+    """The off-policy estimator on the test window's logged meetings, and the report's note on it."""
+    from matcher.offpolicy import OffPolicy
+
+    k = get_settings().offpolicy.k
+    try:
+        ope = OffPolicy.from_log(world, split, end, space=space, prior=train)
+    except ValueError as why:
+        return None, f"no off-policy estimate: {why}"
+    f = ope.pairs.frame
+    return ope, (
+        f"ope_*@{k}: off-policy estimates from the logs alone (matcher/offpolicy.py) of the expected successes per logged "
+        f"test meeting in the model's top {k} by score over every open opportunity ({f['meeting'].nunique():,} meetings, "
+        f"{len(f) / f['meeting'].nunique():.0f} candidates each; logged: {f['reward'].sum() / f['meeting'].nunique():.3f} "
+        f"successes per meeting); ope_dr@{k}_lo/_hi: its 95 % bootstrap interval over citizens; ope_ratio@{k}: DR over "
+        f"the DR of the reward model's own greedy top {k} (an estimate of oracle_ratio@{k} that leans high: the "
+        "greedy list of an estimated model falls short of the best possible)"
+    )
+
+
 def _truth_dir(truth_dir: Path | None) -> Path | None:
     """The folder whose ``_truth/`` to use: the given one, else the settings' world if it has one."""
     for candidate in (truth_dir, get_settings().world_dir):
@@ -387,6 +412,7 @@ def congestion_table(known: World, at: pd.Timestamp, ranker, truth_folder: Path,
 
 def run_evaluation(
     engine: Engine, as_of: date | None = None, truth_dir: Path | None = None, write: bool = True, congestion: bool = True,
+    offpolicy: bool = True,
 ) -> EvaluationReport:
     """Train every ranker before the split date, test each on the same data, write the report.
 
@@ -395,6 +421,7 @@ def run_evaluation(
     it has one); without one, only the logged metrics are reported. ``write``: write
     ``reports/evaluation.md`` and its plots (``run_families`` writes its own report instead).
     ``congestion``: on a simulated world, also measure everyone's lists at once (:func:`congestion_table`).
+    ``offpolicy``: also estimate each model's top 10 from the test window's logs (``matcher.offpolicy``).
     """
     from matcher.features.build import FeatureSpace
     from matcher.models.base import predict
@@ -421,6 +448,7 @@ def run_evaluation(
     open_set = make_pairs(known, open_set_pairs(known, test_frame, ev.open_set_queries, ev.seed), space)
     truth_folder = _truth_dir(truth_dir)
     truth = _TruthSet(known, split, truth_folder, space) if truth_folder is not None else None
+    ope, ope_note = _offpolicy(world, split, end, space, train) if offpolicy else (None, None)
 
     rows, curves, tradeoffs = {}, {}, {}
     ks = range(1, ev.curve_max_k + 1)
@@ -450,6 +478,8 @@ def run_evaluation(
                 if congestion:
                     tradeoffs["Congestion: everyone's lists at once (every citizen active at T)"] = congestion_table(
                         known, split, ranker, truth_folder)
+        if ope is not None:
+            row.update(ope.evaluate(ranker).row())
         row["fit_s"] = fit_s
         rows[ranker.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
@@ -478,6 +508,11 @@ def run_evaluation(
         notes.append(f"coverage ceiling (citizens with ≥{settings.min_feasible_suggestions} feasible candidates at all): {ceiling:.3f}")
     else:
         notes.append("no _truth/ folder: oracle ratio and coverage need a simulated world")
+    if ope_note:
+        notes.append(ope_note)
+    if ope is not None:
+        sizes["offpolicy_meetings"] = int(ope.pairs.frame["meeting"].nunique())
+        sizes["offpolicy_pairs"] = len(ope.pairs)
     report = EvaluationReport(
         split=split.date(),
         table=table,

@@ -89,6 +89,20 @@ def test_lightgbm_beats_random_against_the_truth(report):
     assert t.loc["lightgbm", "oracle_ratio@10"] > t.loc["random", "oracle_ratio@10"] + 0.05
 
 
+def test_the_offpolicy_estimate_stands_next_to_the_truth(report):
+    """Every model gets an estimate from the test window's logs, inside its own interval; the
+    ordering it gives agrees with the truth where the truth's gap is wide."""
+    t = report.table
+    for name in MODELS:
+        lo, dr, hi = t.loc[name, ["ope_dr@10_lo", "ope_dr@10", "ope_dr@10_hi"]]
+        assert lo <= dr <= hi, name
+        assert t.loc[name, "ope_ratio@10_lo"] <= t.loc[name, "ope_ratio@10"] <= t.loc[name, "ope_ratio@10_hi"]
+    assert t.loc["lightgbm", "ope_dr@10"] > t.loc["random", "ope_dr@10"]
+    assert report.sizes["offpolicy_meetings"] > 0
+    assert any(n.startswith("ope_*@10") for n in report.notes)
+    assert "ope_ratio@10" in report.report_path.read_text(encoding="utf-8")
+
+
 def test_a_split_outside_the_history_is_refused(small_engine):
     from matcher.evaluate import run_evaluation
 
