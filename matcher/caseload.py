@@ -50,6 +50,11 @@ class ProposalRefused(ValueError):
     """A proposal or an outcome that cannot be recorded; the message says why."""
 
 
+class HeldForOthers(ProposalRefused):
+    """The opening's free places are held in the municipal plan for other citizens: proposing it
+    anyway needs a reason (``settings.plan.enforce_holds``)."""
+
+
 # What a proposal or an outcome may be refused with (each refusal is audited).
 REFUSALS = (AccessDenied, ProposalRefused)
 
@@ -326,8 +331,18 @@ def _take_place(
     )
     if duplicate:
         raise ProposalRefused(f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}")
-    if _fewest_free(s, opp, on, today) <= 0:
+    free = _fewest_free(s, opp, on, today)
+    if free <= 0:
         raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}")
+    if reason is None and get_settings().plan.enforce_holds:
+        from matcher.plan_store import held_for_others
+
+        held = held_for_others(s, on, citizen_id, opportunity_id)
+        if held >= free:
+            raise HeldForOthers(
+                f"the plan holds the {free} free place(s) of {opportunity_id!r} for other citizens; "
+                "give a reason to propose it anyway"
+            )
     referral_id = f"APP-{uuid.uuid4().hex[:12]}"
     s.add(
         Referral(

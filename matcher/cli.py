@@ -158,6 +158,28 @@ def recommend(
 
 
 @app.command()
+def plan(
+    as_of: Optional[str] = AsOfOption,
+    k: int = typer.Option(None, "--k", help="List length (default: settings.plan.stored_k)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Compute the municipal plan the app shows and store it (e.g. nightly, after the import).
+
+    The app recomputes a stale plan by itself in the background; this computes it now.
+    """
+    from matcher import plan_store
+    from matcher.registry import champion_version
+    from matcher.service import Matcher
+
+    engine = _engine(db)
+    run = plan_store.compute(engine, Matcher.load(engine), on=_date(as_of), k=k, model_version=champion_version())
+    typer.echo(
+        f"plan {run.id} for {run.as_of}: {run.citizens} citizens, lists of {run.k}, "
+        f"expected successes by the model {run.objective:.1f}"
+    )
+
+
+@app.command()
 def candidates(
     opportunity: str = typer.Option(..., "--opportunity", help="The opportunity's id"),
     as_of: Optional[str] = AsOfOption,

@@ -211,6 +211,40 @@ class ImportRun(Base):
     counts: Mapped[dict | None] = mapped_column(JSON)
 
 
+class PlanRun(Base):
+    """One computation of the municipal plan (``matcher.plan_store``): for which day, model and
+    state of the free places it was made, and whether it finished."""
+
+    __tablename__ = "plan_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    as_of: Mapped[date] = mapped_column(Date)
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    state_key: Mapped[str] = mapped_column(String(64))
+    k: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    objective: Mapped[float | None] = mapped_column(Float)
+    citizens: Mapped[int | None] = mapped_column(Integer)
+    # The overview's congestion figures of this plan (matcher.plan_store.summarise).
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanEntry(Base):
+    """One row of a citizen's list in a plan: ``assigned`` marks the place held for the citizen,
+    ``room_left`` the opening's free places left after everyone's assignment."""
+
+    __tablename__ = "plan_entries"
+    run_id: Mapped[int] = mapped_column(ForeignKey("plan_runs.id", ondelete="CASCADE"), primary_key=True)
+    citizen_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    assigned: Mapped[bool] = mapped_column(Boolean)
+    room_left: Mapped[int] = mapped_column(Integer)
+
+
 Index("ix_referrals_citizen_proposed", Referral.citizen_id, Referral.proposed_on)
 # At most one pending app proposal per citizen and opportunity, whatever the code above it does
 # (propose() also checks under a lock, across imported referrals too).
@@ -219,6 +253,7 @@ Index(
     "uq_referrals_pending_app", Referral.citizen_id, Referral.opportunity_id, unique=True,
     sqlite_where=_PENDING_APP, postgresql_where=_PENDING_APP,
 )
+Index("ix_plan_entries_opportunity", PlanEntry.run_id, PlanEntry.opportunity_id)
 Index("ix_sign_in_failures_key", SignInFailure.scope, SignInFailure.key, SignInFailure.at)
 
 

@@ -133,6 +133,12 @@ class PlanSettings(BaseModel):
     # The random-order procedure of the allocation ratio: this many seeded orders.
     orders: int = 20
     seed: int = 2026
+    # The stored plan the app shows (matcher.plan_store): list length, and whether a proposal of
+    # a place the plan holds for other citizens needs a stated reason (the holds kept in force).
+    stored_k: int = 10
+    enforce_holds: bool = True
+    # A plan computation that has not finished after this many minutes is taken as dead.
+    stale_run_minutes: int = 30
 
 
 class AuthSettings(BaseModel):
