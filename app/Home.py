@@ -25,13 +25,16 @@ def language_switch() -> None:
 
 def sign_out() -> None:
     end_session(ui.engine(), ui.user().session)
+    lang = st.session_state.get("lang")
     st.session_state.clear()
+    st.session_state.update(clear_cookie=True, signed_out=True, **({"lang": lang} if lang else {}))
     if get_settings().auth.mode == "oidc":
         st.logout()
 
 
 # Every page is registered for everyone, so that a link or a switch always resolves; the
 # role's own pages are the visible ones, and each page checks access itself (ui.guard).
+ui.restore_session()
 current = ui.user()
 allowed = ("sign_in",) if current is None else pages_for(current)
 page = st.navigation(
@@ -45,6 +48,7 @@ page = st.navigation(
 )
 # Sidebar widgets go after st.navigation so that they persist across page changes.
 language_switch()
+ui.sync_cookie()
 if current is not None:
     st.sidebar.markdown(f"**{current.display_name or current.username}** · {ui.t('role_' + current.role)}")
     st.sidebar.button(ui.t("sign_out"), on_click=sign_out, key="sign_out")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from matcher import i18n
+from matcher import i18n, session_cookie
 from matcher.access import AccessDenied, SessionEnded, open_page
 from matcher.auth import UNKNOWN_SOURCE, SignedIn
 from matcher.contract import OUTCOMES
@@ -42,6 +42,73 @@ def user() -> SignedIn | None:
     return st.session_state.get("user")
 
 
+def use_navigation() -> bool:
+    """Make the next run go through ``Home.py``'s st.navigation; True when this run did not.
+
+    Streamlit starts a process in its old "pages directory" mode when app/pages exists, until a
+    script calls st.navigation: a link like /citizen?citizen=… opened first on a fresh server
+    runs the page file alone (no cookie sign-in, no role navigation). Leaving that mode makes
+    the next run (same page, same query string) go through Home.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
+
+
+def restore_session() -> None:
+    """Sign in again from the browser's signed cookie (a reload or a new tab), when the session
+    it names is still live in the database (``matcher.sessions.resume_session``)."""
+    if st.session_state.get("user") is not None or st.session_state.get("signed_out"):
+        return
+    from matcher.sessions import resume_session
+
+    token = session_cookie.token_of(st.context.cookies.get(session_cookie.NAME))
+    if token is None:
+        return
+    resumed = resume_session(engine(), token)
+    if resumed is not None:
+        st.session_state["user"] = resumed
+        st.session_state["cookie_for"] = token  # the browser has it already
+
+
+def sync_cookie() -> None:
+    """Give the browser the cookie of the current session, or take it away after sign-out."""
+    current = user()
+    if current is not None and current.session and st.session_state.get("cookie_for") != current.session:
+        url = str(getattr(st.context, "url", "") or "")
+        st.sidebar.html(
+            session_cookie.set_script(session_cookie.sign(current.session), secure=url.startswith("https")),
+            unsafe_allow_javascript=True,
+        )
+        st.session_state["cookie_for"] = current.session
+    elif current is None and st.session_state.pop("clear_cookie", False):
+        st.sidebar.html(session_cookie.clear_script(), unsafe_allow_javascript=True)
+
+
+def note(where: str, kind: str, text: str) -> None:
+    """Remember an action's result to show next to where it was done (``where``: a key naming
+    the place, e.g. ``propose:<citizen>:<opportunity>``); shown by :func:`show_note`."""
+    st.session_state.setdefault("notes", {})[where] = (kind, text)
+
+
+def show_note(where: str, container=None) -> None:
+    """Show the result noted for ``where`` (once it is shown it stays until the context changes)."""
+    found = st.session_state.get("notes", {}).get(where)
+    if found is not None:
+        kind, text = found
+        getattr(container or st, kind)(text)
+
+
+def keep_notes(context: str) -> None:
+    """Forget the results of other contexts (another citizen, another opening): a note belongs
+    where it was made."""
+    notes = st.session_state.get("notes", {})
+    for where in [w for w in notes if context not in w]:
+        del notes[where]
+
+
 def source() -> str:
     """The visitor's address: sign-in throttling and the audit log use it."""
     address = st.context.ip_address
@@ -52,11 +119,19 @@ def guard(page: str) -> SignedIn:
     """The live signed-in user, checked on every run of the page (``matcher.access.open_page``,
     which audits refusals): a visitor without a live session goes to sign-in, a role that may not
     open the page sees an error."""
+    alone = use_navigation()
+    if user() is None:
+        restore_session()
+        if alone and user() is not None:
+            st.rerun()  # signed in from the cookie: run again through Home.py's navigation
     try:
         current = open_page(engine(), user(), page)
     except SessionEnded:
         if st.session_state.pop("user", None) is not None:
             st.session_state["session_ended"] = True
+            st.session_state["clear_cookie"] = True
+        # A link opened before sign-in (e.g. ?citizen=…) is followed after it.
+        st.session_state["after_sign_in"] = (page, st.query_params.to_dict())
         if get_settings().auth.mode == "oidc" and st.user.is_logged_in:
             st.logout()  # an ended session signs in again at the identity provider
         st.switch_page(page_path("sign_in"))

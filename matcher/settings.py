@@ -148,6 +148,9 @@ class AuthSettings(BaseModel):
     oidc_provider: str | None = None
     # A session ends after this many minutes without a page view or an action.
     session_minutes: int = 480
+    # Signs the browser's session cookie (matcher.session_cookie); None: a random secret per
+    # process (a restart signs everyone out). Set it when the app runs in more than one process.
+    cookie_secret: str | None = None
     # Throttling: this many failed sign-ins within failure_window_minutes lock the account (an
     # existing username), or the client address, for lockout_minutes. An address gets more tries
     # than an account because colleagues may share one (a town hall's network address).

@@ -31,4 +31,4 @@ if len(frame):
     chosen = st.selectbox(ui.t("open_citizen"), frame["citizen_id"].tolist(), key="open_citizen_id")
     if st.button(ui.t("open"), key="open_citizen", type="primary"):
         st.session_state["citizen_id"] = chosen
-        st.switch_page(ui.page_path("citizen"))
+        st.switch_page(ui.page_path("citizen"), query_params={"citizen": chosen})

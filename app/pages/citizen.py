@@ -33,6 +33,9 @@ if citizen_id is None:
     st.page_link(ui.page_path("caseload"), label=ui.t("nav_caseload"))
     st.stop()
 st.session_state["citizen_id"] = citizen_id
+if st.query_params.get("citizen") != citizen_id:
+    st.query_params["citizen"] = citizen_id  # the address names the citizen: reload and share keep it
+ui.keep_notes(citizen_id)  # results of actions on another citizen's page are gone
 
 # Audit once per opening, not on every rerun of the same page.
 try:

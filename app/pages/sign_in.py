@@ -16,7 +16,11 @@ from matcher.settings import get_settings
 def signed_in(signed) -> None:
     """Remember the user with their session and open the role's first page."""
     st.session_state.pop("session_ended", None)
+    st.session_state.pop("signed_out", None)
     st.session_state["user"] = signed
+    page, query = st.session_state.pop("after_sign_in", (None, {}))
+    if page in pages_for(signed):
+        st.switch_page(ui.page_path(page), query_params=query)
     st.switch_page(ui.page_path(pages_for(signed)[0]))
 
 
@@ -57,6 +61,7 @@ def sign_in_oidc() -> None:
     signed_in(replace(signed, session=start_session(ui.engine(), signed, ui.source())))
 
 
+ui.use_navigation()
 if get_settings().auth.mode == "oidc":
     sign_in_oidc()
 else:
