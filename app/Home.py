@@ -12,9 +12,14 @@ import ui  # noqa: E402
 from matcher.access import pages_for  # noqa: E402
 from matcher.i18n import LANGUAGES  # noqa: E402
 from matcher.sessions import end_session  # noqa: E402
-from matcher.settings import get_settings  # noqa: E402
+from matcher.settings import SettingsError, get_settings  # noqa: E402
 
 st.set_page_config(page_title="matcher", layout="wide")
+try:
+    get_settings()
+except SettingsError as problem:  # refused at start-up: say which setting, start nothing
+    st.error(str(problem))
+    st.stop()
 
 
 def language_switch() -> None:

@@ -161,12 +161,55 @@ def page_path(name: str) -> str:
 
 def score_text(score: float, chance: float) -> str:
     """The model's chance of success when it gives one (the funnel), else its raw score."""
-    return f"{t('chance')} {chance:.0%}" if chance == chance else f"{t('score')} {score:.2f}"
+    return f"{t('chance')} {percent(chance)}" if chance == chance else f"{t('score')} {number(score, 2)}"
 
 
 def kind(name: str) -> str:
     """An opportunity kind's name in the chosen language."""
     return i18n.kind_label(name, lang())
+
+
+def danish(level) -> str:
+    """A Danish level (0-4) in words: ingen, begynder, middel, god, flydende."""
+    return i18n.danish_level_label(level, lang())
+
+
+def day(value) -> str:
+    """A date in the chosen language's format (dd.mm.åååå in Danish)."""
+    return i18n.date_text(value, lang())
+
+
+def moment(value) -> str:
+    """A stored (UTC) moment in Copenhagen local time."""
+    return i18n.time_text(value, lang())
+
+
+def number(value, decimals: int = 0) -> str:
+    """A number with the chosen language's separators (2.031 in Danish)."""
+    return i18n.number(value, lang(), decimals)
+
+
+def percent(share, decimals: int = 0, sign: bool = False) -> str:
+    """A share as a percentage ("45 %" in Danish)."""
+    return i18n.percent(share, lang(), decimals, sign)
+
+
+def minutes(value) -> str:
+    """Minutes of travel ("32 min.")."""
+    return t("minutes_short", n=i18n.number(value, lang()))
+
+
+def columns(frame, prefix: str = "col_"):
+    """The frame with its column names from the translation table."""
+    return i18n.columns(frame, lang(), prefix)
+
+
+def error(problem: Exception) -> str:
+    """A refusal from the library in the chosen language (``matcher.i18n.error_text``); a refused
+    access says so without the library's English detail (which the audit log keeps)."""
+    if isinstance(problem, AccessDenied) and getattr(problem, "key", None) is None:
+        return t("action_denied")
+    return i18n.error_text(problem, lang())
 
 
 def settings():

@@ -47,7 +47,13 @@ MAX_REASON_LENGTH = 500
 
 
 class ProposalRefused(ValueError):
-    """A proposal or an outcome that cannot be recorded; the message says why."""
+    """A proposal or an outcome that cannot be recorded; the message says why (in English, for the
+    command line and logs) and ``key`` with ``values`` say it again for a reader in any language
+    (``matcher.i18n.error_text``, keys ``refused_*``)."""
+
+    def __init__(self, message: str, key: str | None = None, **values) -> None:
+        super().__init__(message)
+        self.key, self.values = key, values
 
 
 class HeldForOthers(ProposalRefused):
@@ -245,14 +251,16 @@ def _check_date(engine: Engine, on: date) -> date:
     today = app_date(engine)
     earliest = today - timedelta(days=get_settings().proposal_days_back)
     if not isinstance(on, date) or not earliest <= on <= today:
-        raise ProposalRefused(f"a proposal must be dated from {earliest} to {today} (the app's date); got {on}")
+        raise ProposalRefused(f"a proposal must be dated from {earliest} to {today} (the app's date); got {on}",
+                              "refused_date", earliest=earliest, today=today, on=on)
     return today
 
 
 def _check_reason(reason: str | None) -> str | None:
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise ProposalRefused(f"the reason is longer than {MAX_REASON_LENGTH} characters; shorten it")
+        raise ProposalRefused(f"the reason is longer than {MAX_REASON_LENGTH} characters; shorten it",
+                              "refused_reason_long", n=MAX_REASON_LENGTH)
     return reason
 
 
@@ -290,7 +298,8 @@ def propose(
         current = authorise(engine, user, audit.PROPOSE)
         require_proposer(engine, current, citizen_id)
         if not current.caseworker_id:
-            raise ProposalRefused(f"user {current.username!r} is not linked to a caseworker_id")
+            raise ProposalRefused(f"user {current.username!r} is not linked to a caseworker_id",
+                                  "refused_not_linked", user=current.username)
         reason = _check_reason(reason)
         today = _check_date(engine, on)
         try:
@@ -301,11 +310,12 @@ def propose(
                     {**(detail or {}), "referral_id": referral_id, "kind": kind, **({"reason": reason} if reason else {})},
                 )
         except IntegrityError:
-            raise ProposalRefused(f"citizen {citizen_id!r} already has a pending referral to {opportunity_id!r}")
+            raise ProposalRefused(f"citizen {citizen_id!r} already has a pending referral to {opportunity_id!r}",
+                                  "refused_duplicate", citizen=citizen_id, opportunity=opportunity_id)
         except OperationalError as busy:
             if "locked" not in str(busy.orig):
                 raise
-            raise ProposalRefused("the database is busy with other proposals; nothing was recorded; try again")
+            raise ProposalRefused("the database is busy with other proposals; nothing was recorded; try again", "refused_busy")
     return referral_id
 
 
@@ -315,13 +325,14 @@ def _take_place(
     """Inside the proposal's transaction: lock the opportunity, check, and add the referral."""
     opp = lock_for_update(s, Opportunity, opportunity_id)
     if opp is None:
-        raise ProposalRefused(f"opportunity {opportunity_id!r} does not exist")
+        raise ProposalRefused(f"opportunity {opportunity_id!r} does not exist", "refused_no_opportunity", opportunity=opportunity_id)
     if s.scalar(select(Citizen.citizen_id).where(Citizen.citizen_id == citizen_id, timerules.citizen_active_sql(on))) is None:
         c = s.get(Citizen, citizen_id)
         known = f" (enrolled {c.enrolled_on}, left {c.left_on or '-'})" if c is not None else ""
-        raise ProposalRefused(f"citizen {citizen_id!r} is not in the programme on {on}{known}")
+        raise ProposalRefused(f"citizen {citizen_id!r} is not in the programme on {on}{known}",
+                              "refused_not_enrolled", citizen=citizen_id, on=on)
     if s.scalar(select(Opportunity.opportunity_id).where(Opportunity.opportunity_id == opportunity_id, timerules.opportunity_open_sql(on))) is None:
-        raise ProposalRefused(f"opportunity {opportunity_id!r} is not open on {on}")
+        raise ProposalRefused(f"opportunity {opportunity_id!r} is not open on {on}", "refused_not_open", opportunity=opportunity_id, on=on)
     duplicate = s.scalar(
         select(Referral.referral_id).where(
             Referral.citizen_id == citizen_id,
@@ -330,10 +341,11 @@ def _take_place(
         )
     )
     if duplicate:
-        raise ProposalRefused(f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}")
+        raise ProposalRefused(f"citizen {citizen_id!r} already has the pending referral {duplicate} to {opportunity_id!r}",
+                              "refused_duplicate", citizen=citizen_id, opportunity=opportunity_id)
     free = _fewest_free(s, opp, on, today)
     if free <= 0:
-        raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}")
+        raise ProposalRefused(f"opportunity {opportunity_id!r} has no free capacity on {on}", "refused_full", opportunity=opportunity_id, on=on)
     if reason is None and get_settings().plan.enforce_holds:
         from matcher.plan_store import held_for_others
 
@@ -341,7 +353,8 @@ def _take_place(
         if held >= free:
             raise HeldForOthers(
                 f"the plan holds the {free} free place(s) of {opportunity_id!r} for other citizens; "
-                "give a reason to propose it anyway"
+                "give a reason to propose it anyway",
+                "refused_held", free=free, opportunity=opportunity_id,
             )
     referral_id = f"APP-{uuid.uuid4().hex[:12]}"
     s.add(
@@ -370,15 +383,17 @@ def record_outcome(engine: Engine, user: SignedIn, referral_id: str, outcome: st
     with audit.refusals(engine, user, audit.RECORD_OUTCOME, REFUSALS, citizen_id, opportunity_id):
         current = authorise(engine, user, audit.RECORD_OUTCOME)
         if outcome not in OUTCOMES or outcome == "pending":
-            raise ProposalRefused(f"outcome {str(outcome)[:40]!r} is not one of {', '.join(OUTCOMES[1:])}")
+            raise ProposalRefused(f"outcome {str(outcome)[:40]!r} is not one of {', '.join(OUTCOMES[1:])}",
+                                  "refused_outcome_unknown", outcome=str(outcome)[:40])
         if citizen_id is None:
-            raise ProposalRefused(f"referral {str(referral_id)[:64]!r} does not exist")
+            raise ProposalRefused(f"referral {str(referral_id)[:64]!r} does not exist", "refused_no_referral", referral=str(referral_id)[:64])
         require_citizen(engine, current, citizen_id)
         with session_scope(engine) as s:
             referral = s.get(Referral, referral_id)
             if on < referral.proposed_on:
                 raise ProposalRefused(
-                    f"outcome date {on} is before the referral was proposed ({referral.proposed_on})"
+                    f"outcome date {on} is before the referral was proposed ({referral.proposed_on})",
+                    "refused_outcome_before", on=on, proposed_on=referral.proposed_on,
                 )
             before = referral.outcome
             referral.outcome = outcome

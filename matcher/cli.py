@@ -12,13 +12,23 @@ from typing import Optional
 
 import typer
 
-from matcher.settings import get_settings
+from matcher.settings import SettingsError, get_settings
 from matcher.simulate.truths import DEFAULT_FAMILY, FAMILIES as TRUTH_FAMILIES
 
 app = typer.Typer(help="matcher: job-from-day-one suggestions for caseworkers.", no_args_is_help=True)
 
 DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: MATCHER_DB_URL or sqlite:///matcher.db)")
 AsOfOption = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, or the end of the data)")
+
+
+@app.callback()
+def _start() -> None:
+    """Read the settings first: a bad value or an unknown key stops every command with its reason."""
+    try:
+        get_settings()
+    except SettingsError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2)
 
 
 def _engine(db: str | None):

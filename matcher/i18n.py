@@ -198,10 +198,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_citizens": ("Borgere", "Citizens"),
     "col_share_active_offer": ("Andel med aktivt tilbud", "Share with an active offer"),
     "col_share_reached": ("Andel nået i aktivitet", "Share reached an activity"),
-    "col_hired": ("Ansat/uddannelse", "Hired/education"),
+    "col_hired": ("Ansat/uddannelse (seneste 2 år)", "Hired/education (last 2 years)"),
     "col_success_share": ("Andel gennemført/ansat", "Share completed/hired"),
     "col_proposals": ("Forslag", "Proposals"),
     "col_successes": ("Gennemført/ansat", "Completed/hired"),
+    "col_month": ("Måned", "Month"),
+    "source_import": ("fagsystemet", "case system"),
+    "source_app": ("matcher", "matcher"),
     # Danish level 0-4 (the contract's scale)
     "danish_0": ("ingen", "none"),
     "danish_1": ("begynder", "basic"),
@@ -337,6 +340,39 @@ TEXTS: dict[str, tuple[str, str]] = {
         "borgeren har været henvist til denne arbejdsgiver før ({n} forløb)",
         "the citizen was referred to this employer before ({n} referrals)",
     ),
+    # refusals of a proposal or an outcome (matcher.caseload.ProposalRefused)
+    "refused_date": (
+        "Et forslag skal dateres mellem {earliest} og {today} (appens dato); datoen var {on}.",
+        "A proposal must be dated from {earliest} to {today} (the app's date); got {on}.",
+    ),
+    "refused_reason_long": ("Begrundelsen er længere end {n} tegn; gør den kortere.", "The reason is longer than {n} characters; shorten it."),
+    "refused_not_linked": ("Brugeren {user} er ikke knyttet til et sagsbehandler-id.", "The user {user} is not linked to a caseworker id."),
+    "refused_duplicate": (
+        "Borger {citizen} har allerede en afventende henvisning til tilbud {opportunity}.",
+        "Citizen {citizen} already has a pending referral to opportunity {opportunity}.",
+    ),
+    "refused_busy": (
+        "Databasen er optaget af andre forslag; intet er gemt. Prøv igen.",
+        "The database is busy with other proposals; nothing was recorded. Try again.",
+    ),
+    "refused_no_opportunity": ("Tilbud {opportunity} findes ikke.", "Opportunity {opportunity} does not exist."),
+    "refused_not_enrolled": ("Borger {citizen} er ikke i indsatsen den {on}.", "Citizen {citizen} is not in the programme on {on}."),
+    "refused_not_open": ("Tilbud {opportunity} er ikke åbent den {on}.", "Opportunity {opportunity} is not open on {on}."),
+    "refused_held": (
+        "Planen holder de {free} ledige plads(er) på tilbud {opportunity} til andre borgere; skriv en begrundelse for at foreslå det alligevel.",
+        "The plan holds the {free} free place(s) of opportunity {opportunity} for other citizens; give a reason to propose it anyway.",
+    ),
+    "refused_full": ("Tilbud {opportunity} har ingen ledige pladser den {on}.", "Opportunity {opportunity} has no free places on {on}."),
+    "refused_outcome_unknown": ("Resultatet {outcome} findes ikke.", "There is no outcome {outcome}."),
+    "refused_no_referral": ("Henvisning {referral} findes ikke.", "Referral {referral} does not exist."),
+    "refused_outcome_before": (
+        "Resultatdatoen {on} ligger før henvisningen blev foreslået ({proposed_on}).",
+        "The outcome date {on} is before the referral was proposed ({proposed_on}).",
+    ),
+    "action_denied": (
+        "Du har ikke adgang til denne handling. Forsøget er logget.",
+        "You may not do this. The attempt is logged.",
+    ),
     # stated limits a suggestion breaks (matcher.features.candidates.infeasibility)
     "not_feasible_now": ("ikke muligt nu: {what}", "not feasible now: {what}"),
     "infeasible_licence": ("kræver kørekort", "requires a driving licence"),
@@ -362,13 +398,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_gate_reason": ("Kvalitetskontrollens begrundelse", "Quality gate's reason"),
     "col_run_id": ("Kørsels-id", "Run id"),
     "col_feature": ("Variabel", "Feature"),
+    "gate_reason_english": (
+        "Kvalitetskontrollens begrundelser skrives af træningen på engelsk: vælg English for at se dem.",
+        "The quality gate's reasons are written by the training in English.",
+    ),
     "col_gain_share": ("Andel af betydningen", "Share of importance"),
     # models page: the evaluation's results table
     "col_model": ("Model", "Model"),
     "evaluation_note": (
         "Modellerne rangerer testperiodens henvisninger (efter skæringsdatoen {split}). Højere er bedre; "
-        "oracle-ratio måler forventede succeser i top 10 mod det bedst mulige. Hele rapporten (teknisk, på engelsk) "
-        "ligger i reports/evaluation.md.",
+        "oracle-ratio måler forventede succeser i top 10 mod det bedst mulige. Hele den tekniske rapport "
+        "(på engelsk) vises, når sproget er English.",
         "The models rank the referrals of the test period (after the split date {split}). Higher is better; "
         "oracle ratio measures expected successes in the top 10 against the best possible. The full report is in "
         "reports/evaluation.md.",
@@ -420,7 +460,43 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action_promote": ("gjorde model aktuel", "promoted a model"),
     "action_rollback": ("rullede model tilbage", "rolled a model back"),
     "action_open_page": ("åbnede side", "opened a page"),
-    "choose": ("Vælg", "Choose"),
+    "all_actions": ("alle handlinger", "all actions"),
+    # an audit entry's detail: its keys, and the values the library writes there
+    "detail_action": ("handling", "action"),
+    "detail_why": ("årsag", "why"),
+    "detail_source": ("adresse", "address"),
+    "detail_change": ("ændring", "change"),
+    "detail_user": ("bruger", "user"),
+    "detail_role": ("rolle", "role"),
+    "detail_caseworker_id": ("sagsbehandler-id", "caseworker id"),
+    "detail_active": ("aktiv", "active"),
+    "detail_sessions_ended": ("afsluttede sessioner", "sessions ended"),
+    "detail_version": ("version", "version"),
+    "detail_reason": ("begrundelse", "reason"),
+    "detail_from": ("fra", "from"),
+    "detail_to": ("til", "to"),
+    "detail_orphan_runs_failed": ("afbrudte kørsler markeret som fejlet", "orphan runs marked failed"),
+    "detail_referral_id": ("henvisning", "referral"),
+    "detail_kind": ("type", "kind"),
+    "detail_rank": ("placering", "rank"),
+    "detail_score": ("score", "score"),
+    "detail_via": ("via", "via"),
+    "detail_citizens": ("borgere", "citizens"),
+    "detail_page": ("side", "page"),
+    "detail_typed_length": ("indtastede tegn", "characters typed"),
+    "detail_locked_until": ("spærret til", "locked until"),
+    "value_unknown": ("ukendt", "unknown"),
+    "value_create": ("oprettet", "created"),
+    "value_password": ("ny adgangskode", "new password"),
+    "value_signed_out": ("logget ud", "signed out"),
+    "value_deactivated": ("deaktiveret", "deactivated"),
+    "value_role_changed": ("rolle ændret", "role changed"),
+    "value_expired": ("udløbet", "expired"),
+    "value_unknown account": ("ukendt bruger", "unknown account"),
+    "value_inactive account": ("deaktiveret bruger", "inactive account"),
+    "value_wrong password": ("forkert adgangskode", "wrong password"),
+    "value_locked": ("spærret", "locked"),
+    "value_liaison": ("virksomhedskonsulent", "liaison"),
     "choose_kinds": ("Vælg tilbudstyper", "Choose kinds of offer"),
     # feature names (models page: importance)
     "feature_skill_overlap": ("fælles færdigheder", "shared skills"),
@@ -595,3 +671,50 @@ def yes_no(value, lang: str = DEFAULT) -> str:
 def columns(frame: pd.DataFrame, lang: str = DEFAULT, prefix: str = "col_") -> pd.DataFrame:
     """The frame with its columns named from the table (``prefix + column``)."""
     return frame.rename(columns={c: t(prefix + str(c), lang) for c in frame.columns})
+
+
+def error_text(problem: Exception, lang: str = DEFAULT) -> str:
+    """A refusal for a reader: a library error that carries a translation ``key`` (and ``values``)
+    is said in ``lang`` with dates in its format; any other error keeps its own message."""
+    key = getattr(problem, "key", None)
+    if key is None:
+        return str(problem)
+    values = {
+        name: date_text(value, lang) if isinstance(value, (date, datetime, pd.Timestamp)) else value
+        for name, value in (getattr(problem, "values", None) or {}).items()
+    }
+    return t(key, lang, **values)
+
+
+def detail_text(detail, lang: str = DEFAULT) -> str:
+    """An audit entry's detail (JSON) for a reader: named keys, known values translated, empty
+    values left out ("–" when nothing is left)."""
+    import json
+
+    if _missing(detail) or detail == "":
+        return MISSING
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            return detail
+    if not isinstance(detail, dict):
+        return str(detail)
+
+    def value(key: str, v) -> str:
+        if isinstance(v, bool):
+            return yes_no(v, lang)
+        if isinstance(v, list):
+            return ", ".join(str(x) for x in v)
+        text = str(v)
+        for prefix in ({"role": "role_", "action": "action_", "kind": "kind_", "page": "nav_"}.get(key, ""), "value_"):
+            if prefix and f"{prefix}{text}" in TEXTS:
+                return t(f"{prefix}{text}", lang)
+        return text
+
+    parts = [
+        f"{t('detail_' + k, lang) if 'detail_' + k in TEXTS else k}: {value(k, v)}"
+        for k, v in detail.items()
+        if not _missing(v) and v != "" and v != []
+    ]
+    return "; ".join(parts) or MISSING

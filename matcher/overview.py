@@ -88,31 +88,45 @@ def share_with_active_offer(world: World, on: date) -> float:
     return float(flags.mean()) if len(flags) else 0.0
 
 
+def hired_ids(world: World, on: date) -> np.ndarray:
+    """Citizens with a ``hired`` outcome in the two years up to D (target 2's count)."""
+    d = pd.Timestamp(on)
+    r = _known(world, on)
+    return r.loc[(r["outcome"] == "hired") & (r["outcome_on"] > d - pd.Timedelta(days=2 * 365)), "citizen_id"].unique()
+
+
 def by_district(world: World, on: date) -> pd.DataFrame:
     """Per district (and Tingbjerg): active citizens, share with an active offer, share who ever
-    reached an activity, and citizens hired; figures of too-small groups are left empty."""
+    reached an activity, and citizens hired in the two years up to D (target 2, counted where they
+    live, whether still in the programme or not: a hired citizen usually leaves it, so counting only
+    the active ones showed 0 everywhere); figures of too-small groups are left empty."""
     d = pd.Timestamp(on)
     active = world.active_citizens(on).copy()
     flags = _active_offer(world, on)
     reached = _reached(world, on).set_index("citizen_id")["reached_on"]
-    hired_ids = _known(world, on).query("outcome == 'hired'")["citizen_id"].unique()
     active["active_offer"] = active["citizen_id"].map(flags).astype(bool)
     active["reached"] = active["citizen_id"].map(reached).notna() & (active["citizen_id"].map(reached) <= d)
-    active["hired"] = active["citizen_id"].isin(hired_ids)
     active["district"] = district_column(active)
-    tingbjerg = active[in_tingbjerg(active)].assign(district=TINGBJERG_ROW)
-    rows = pd.concat([active, tingbjerg], ignore_index=True)
-    # Tingbjerg is the programme's special focus: its row shows even when nobody lives there.
-    if not len(tingbjerg):
-        rows = pd.concat([rows, pd.DataFrame({"district": [TINGBJERG_ROW], "citizen_id": [None]})], ignore_index=True)
-    table = rows.groupby("district").agg(
+    hired = world.citizens[world.citizens["citizen_id"].isin(hired_ids(world, on))].copy()
+    hired["district"] = district_column(hired)
+
+    def with_tingbjerg(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([frame, frame[in_tingbjerg(frame)].assign(district=TINGBJERG_ROW)], ignore_index=True)
+
+    table = with_tingbjerg(active).groupby("district").agg(
         citizens=("citizen_id", "count"),
         share_active_offer=("active_offer", "mean"),
         share_reached=("reached", "mean"),
-        hired=("hired", "sum"),
     )
+    hired_by_district = with_tingbjerg(hired).groupby("district").size()
+    # Tingbjerg is the programme's special focus: its row shows even when nobody lives there.
+    table = table.reindex(table.index.union(hired_by_district.index).union([TINGBJERG_ROW]))
+    table["citizens"] = table["citizens"].fillna(0).astype(int)
+    table["hired"] = hired_by_district.reindex(table.index).fillna(0)
     small = table["citizens"] < get_settings().min_cell_size
+    table[["share_active_offer", "share_reached", "hired"]] = table[["share_active_offer", "share_reached", "hired"]].astype(float)
     table.loc[small, ["share_active_offer", "share_reached", "hired"]] = np.nan
+    table.index.name = "district"
     return table.sort_values("citizens", ascending=False).reset_index()
 
 
@@ -166,8 +180,7 @@ def targets(world: World, on: date) -> Targets:
     c = _reached(world, on)
     cohort = c[c["enrolled_on"] <= d - year]
     within = cohort["reached_on"].notna() & (cohort["reached_on"] <= cohort["enrolled_on"] + year)
-    r = _known(world, on)
-    hired = r[(r["outcome"] == "hired") & (r["outcome_on"] > d - 2 * year)]["citizen_id"].nunique()
+    hired = len(hired_ids(world, on))
     return Targets(
         cohort=len(cohort),
         reached_within_year=int(within.sum()),

@@ -4,6 +4,11 @@ Defaults live here; a TOML file (``matcher.toml`` in the working directory, or t
 ``MATCHER_CONFIG``) overrides them, and environment variables (``MATCHER_<FIELD>``, e.g.
 ``MATCHER_DB_URL``) override both. Nested fields use ``__`` in the environment, e.g.
 ``MATCHER_RANKER__NUM_LEAVES=63``.
+
+Modes, structures, languages and outcome names are ``Literal`` types, and a settings file may
+name only fields that exist: an unknown value or key is refused when the settings are first read
+(``get_settings``, at the start of every command and of the app) with a ``SettingsError`` that
+names the field, the value and where settings come from.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,8 +30,21 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 DATA_DIR = REPO_ROOT / "data"
 
+# The contract's decided outcomes (``matcher.contract.OUTCOMES`` less "pending", which is no label).
+Outcome = Literal["declined", "rejected", "no_show", "dropped_out", "completed", "hired"]
 
-class RankerSettings(BaseModel):
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: an unknown value or key, said with the field and its source."""
+
+
+class Section(BaseModel):
+    """A nested settings group: a key it does not know is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RankerSettings(Section):
     """The LightGBM ranker: its structure, parameters, and the grids searched by time-ordered validation."""
 
     # "binary": one pointwise model of success (default); "chain": one model per funnel step
@@ -59,10 +77,10 @@ class RankerSettings(BaseModel):
     # same person on the same day) or "citizen" (all of a citizen's labelled referrals).
     query_by: Literal["citizen", "citizen_date"] = "citizen_date"
     # The funnel's failure outcomes in the order a referral meets them (contract outcomes).
-    chain_stages: list[str] = Field(default_factory=lambda: ["declined", "no_show", "rejected", "dropped_out"])
+    chain_stages: list[Outcome] = Field(default_factory=lambda: ["declined", "no_show", "rejected", "dropped_out"])
 
 
-class RankingSettings(BaseModel):
+class RankingSettings(Section):
     """How predictions become a caseworker's list (``matcher/ranking.py``)."""
 
     # Rules that, when listed, put a breaking suggestion after every other (none by default: the
@@ -74,7 +92,7 @@ class RankingSettings(BaseModel):
     kind_penalty: float = 0.1
 
 
-class EvaluationSettings(BaseModel):
+class EvaluationSettings(Section):
     """The time split, the truth sample and the seeds of ``matcher evaluate`` and the training gate."""
 
     # The split date T sits at this fraction of the referral history (by proposal date).
@@ -89,7 +107,7 @@ class EvaluationSettings(BaseModel):
     holdout_fraction: float = 0.2
 
 
-class OffPolicySettings(BaseModel):
+class OffPolicySettings(Section):
     """The off-policy estimate from the logs (``matcher/offpolicy.py``)."""
 
     # The estimate is of the expected successes in a ranker's top k at the logged meetings.
@@ -107,13 +125,13 @@ class OffPolicySettings(BaseModel):
     gate_blocks: bool = False
 
 
-class PeerSettings(BaseModel):
+class PeerSettings(Section):
     """Parameters of the peers (baselines) the LightGBM ranker is compared with."""
 
     seed: int = 2026
     n_jobs: int = 2
     logistic_c: float = 1.0
-    lightfm_loss: str = "warp"
+    lightfm_loss: Literal["logistic", "bpr", "warp", "warp-kos"] = "warp"
     lightfm_components: int = 32
     lightfm_epochs: int = 30
     als_factors: int = 32
@@ -122,7 +140,7 @@ class PeerSettings(BaseModel):
     als_alpha: float = 10.0
 
 
-class PlanSettings(BaseModel):
+class PlanSettings(Section):
     """The municipal plan (``matcher.plan``) and its congestion metrics (``matcher.congestion``)."""
 
     # Integer cost units for the largest value in the min-cost flow (rounding loses at most
@@ -141,10 +159,10 @@ class PlanSettings(BaseModel):
     stale_run_minutes: int = 30
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(Section):
     """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
 
-    mode: str = "password"  # "password" or "oidc"
+    mode: Literal["password", "oidc"] = "password"
     oidc_provider: str | None = None
     # A session ends after this many minutes without a page view or an action.
     session_minutes: int = 480
@@ -164,14 +182,12 @@ class Settings(BaseSettings):
     """Everything configurable in matcher, in one place."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MATCHER_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid"
     )
 
     db_url: str = "sqlite:///matcher.db"
-    data_dir: Path = DATA_DIR
     esco_dir: Path = DATA_DIR / "esco"
     cache_dir: Path = Path(".cache")
-    models_dir: Path = Path("var/models")
     reports_dir: Path = Path("reports")
     world_dir: Path = Path("worlds/default")
 
@@ -182,7 +198,7 @@ class Settings(BaseSettings):
     embeddings_dir: Path = DATA_DIR / "embeddings"
 
     # Graded relevance for learning to rank (the contract's default); pending is not a label.
-    gains: dict[str, int] = Field(
+    gains: dict[Outcome, int] = Field(
         default_factory=lambda: {
             "declined": 0,
             "rejected": 0,
@@ -193,7 +209,7 @@ class Settings(BaseSettings):
         }
     )
     # Outcomes counted as a success by the simulator's truth and the oracle ratio.
-    success_outcomes: list[str] = Field(default_factory=lambda: ["completed", "hired"])
+    success_outcomes: list[Outcome] = Field(default_factory=lambda: ["completed", "hired"])
 
     ranker: RankerSettings = Field(default_factory=RankerSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)
@@ -237,7 +253,7 @@ class Settings(BaseSettings):
     sim_weeks: int = 156
 
     # App.
-    language: str = "da"
+    language: Literal["da", "en"] = "da"
     # The app's "today": None means the last date in the data (the export's date), capped at today.
     app_as_of: date | None = None
     # A proposal may be dated from this many days before the app's date up to that date (a meeting
@@ -269,7 +285,31 @@ class Settings(BaseSettings):
         )
 
 
+def _problems(error: ValidationError) -> str:
+    lines = []
+    for e in error.errors():
+        field = ".".join(str(part) for part in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {field}: no such setting (value {e['input']!r}); see matcher/settings.py")
+        else:
+            lines.append(f"  {field}: {e['msg']} (got {e['input']!r})")
+    return "\n".join(lines)
+
+
+def load_settings() -> Settings:
+    """Settings from defaults, the TOML file and the environment; refused with a ``SettingsError``
+    naming every bad field, its value and the sources, so nothing starts on a wrong setting."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        source = os.environ.get("MATCHER_CONFIG", "matcher.toml")
+        raise SettingsError(
+            f"matcher cannot start: bad settings (from {source} and MATCHER_* environment variables):\n"
+            + _problems(error)
+        ) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (read once; call ``get_settings.cache_clear()`` in tests)."""
-    return Settings()
+    return load_settings()

@@ -70,11 +70,11 @@ def test_data_scientist_sees_versions_champion_and_importance(app_db):
     assert not at.exception, at.exception
     assert at.metric[0].value == "1"
     versions = at.dataframe[0].value
-    assert list(versions["version"]) == [1] and bool(versions["champion"].iloc[0])
+    assert list(versions["Version"]) == [1] and versions["Aktuel"].iloc[0] == "ja"
     assert "Betydning af variable" in texts(at.subheader)
     assert at.button(key="retrain") is not None
     # No citizen data on this page.
-    assert "citizen_id" not in versions.columns
+    assert "Borger-id" not in versions.columns and "citizen_id" not in versions.columns
 
 
 def test_overview_shows_tingbjerg_targets_and_kinds(app_db):
@@ -100,7 +100,7 @@ def test_admin_creates_a_user_and_reads_the_audit_log(app_db):
     at.button[[b.label for b in at.button].index("Opret bruger")].click().run()
     assert not at.exception, at.exception
     users = at.dataframe[0].value
-    assert "ny" in list(users["username"])
+    assert "ny" in list(users["Brugernavn"])
     log = at.dataframe[1].value
-    assert isinstance(log, pd.DataFrame) and audit.USER_CHANGED in list(log["action"])
-    assert "password_hash" not in users.columns
+    assert isinstance(log, pd.DataFrame) and "bruger ændret" in list(log["Handling"])
+    assert "password_hash" not in users.columns and not any("hash" in c.lower() for c in users.columns)

@@ -98,3 +98,31 @@ def test_danish_formats():
     assert time_text(datetime(2024, 6, 1, 12, 0)) == "01.06.2024 kl. 14.00"
     assert time_text(datetime(2024, 12, 30, 23, 30)) == "31.12.2024 kl. 00.30"
     assert [danish_level_label(v) for v in range(5)] == ["ingen", "begynder", "middel", "god", "flydende"]
+
+
+def test_every_audit_action_has_a_name():
+    from matcher import audit
+
+    actions = {v for k, v in vars(audit).items() if k.isupper() and isinstance(v, str) and k != "ANONYMOUS"}
+    assert "open_citizen" in actions
+    assert sorted(a for a in actions if f"action_{a}" not in TEXTS) == []
+
+
+def test_a_refusal_is_said_in_danish_with_danish_dates():
+    from datetime import date
+
+    from matcher.caseload import ProposalRefused
+    from matcher.i18n import error_text
+
+    refused = ProposalRefused("opportunity 'O1' has no free capacity on 2024-12-30", "refused_full",
+                              opportunity="O1", on=date(2024, 12, 30))
+    assert error_text(refused) == "Tilbud O1 har ingen ledige pladser den 30.12.2024."
+    assert error_text(refused, "en") == "Opportunity O1 has no free places on 2024-12-30."
+    assert str(refused) == "opportunity 'O1' has no free capacity on 2024-12-30"
+    assert error_text(ValueError("plain")) == "plain"
+
+
+def test_every_refusal_key_the_library_raises_exists():
+    source = (Path(__file__).resolve().parent.parent / "matcher" / "caseload.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r"\"(refused_[a-z_]+)\"", source))
+    assert len(keys) >= 10 and sorted(keys - set(TEXTS)) == []

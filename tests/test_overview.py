@@ -55,3 +55,22 @@ def test_by_kind_and_over_time_count_every_referral(export_engine):
     months = over_time(world, ON)
     assert months["proposals"].sum() == 10
     assert months["successes"].sum() == 3  # R001, R002, R008
+
+
+def test_district_hired_column_adds_up_to_the_headline(small_world, monkeypatch):
+    """Hired citizens usually leave the programme: the column counts them where they live, so the
+    districts add up to target 2's headline (it showed 0 everywhere when only the active counted)."""
+    from matcher.service import latest_date
+    from matcher.settings import get_settings
+
+    monkeypatch.setenv("MATCHER_MIN_CELL_SIZE", "1")
+    get_settings.cache_clear()
+    try:
+        on = latest_date(small_world)
+        table = by_district(small_world, on).set_index("district")
+        headline = targets(small_world, on).hired_two_years
+        assert headline > 0
+        assert table.drop(index=TINGBJERG_ROW)["hired"].sum() == headline
+        assert table["hired"].gt(0).sum() > 1
+    finally:
+        get_settings.cache_clear()

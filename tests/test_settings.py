@@ -48,3 +48,64 @@ def test_config_path_from_environment(tmp_path, monkeypatch):
     cfg.write_text('embedding_model = "paraphrase-multilingual-MiniLM-L12-v2"\n')
     monkeypatch.setenv("MATCHER_CONFIG", str(cfg))
     assert Settings().embedding_model == "paraphrase-multilingual-MiniLM-L12-v2"
+
+
+@pytest.mark.parametrize(
+    "variable, value, named",
+    [
+        ("MATCHER_LANGUAGE", "de", "language: Input should be 'da' or 'en' (got 'de')"),
+        ("MATCHER_AUTH__MODE", "sso", "auth.mode: Input should be 'password' or 'oidc' (got 'sso')"),
+        ("MATCHER_RANKER__STRUCTURE", "forest", "ranker.structure"),
+        ("MATCHER_SUCCESS_OUTCOMES", '["hired", "won"]', "success_outcomes.1"),
+    ],
+)
+def test_unknown_values_are_refused_at_start_up(monkeypatch, variable, value, named):
+    from matcher.settings import SettingsError
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match="matcher cannot start: bad settings") as refused:
+        get_settings()
+    assert named in str(refused.value)
+
+
+def test_an_unknown_key_in_the_file_is_refused(tmp_path):
+    from matcher.settings import SettingsError
+
+    (tmp_path / "matcher.toml").write_text('langauge = "da"\n[ranker]\nnum_leafs = 7\n')
+    with pytest.raises(SettingsError) as refused:
+        get_settings()
+    assert "langauge: no such setting" in str(refused.value)
+    assert "ranker.num_leafs: no such setting" in str(refused.value)
+
+
+def test_every_command_refuses_bad_settings(monkeypatch):
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+
+    monkeypatch.setenv("MATCHER_LANGUAGE", "sv")
+    result = CliRunner().invoke(app, ["rollback"])
+    assert result.exit_code == 2
+    assert "language: Input should be 'da' or 'en' (got 'sv')" in result.output
+
+
+def test_every_setting_is_used():
+    """No dead settings: every field is read somewhere outside matcher/settings.py."""
+    import re
+    from pathlib import Path
+
+    from matcher.settings import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    code = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("matcher", "app", "benchmarks", "training")
+        for p in (root / folder).rglob("*.py")
+        if p.name != "settings.py"
+    )
+    fields = set(Settings.model_fields)
+    for name, field in Settings.model_fields.items():
+        nested = getattr(field.annotation, "model_fields", None)
+        fields |= set(nested or ())
+    unused = sorted(f for f in fields if not re.search(rf"\b{f}\b", code))
+    assert unused == []

@@ -7,6 +7,7 @@ import ui
 from matcher import audit
 from matcher.access import AccessDenied
 from matcher.auth import ROLES, AuthError
+from matcher.i18n import TEXTS, detail_text, yes_no
 from matcher.users import create_user, list_users, set_active, set_password
 
 user = ui.guard("admin")
@@ -15,7 +16,13 @@ st.title(ui.t("admin_title"))
 
 st.subheader(ui.t("users"))
 users = list_users(engine)
-st.dataframe(users, hide_index=True, key="users_table")
+st.dataframe(ui.columns(users.assign(
+    role=users["role"].map(lambda r: ui.t("role_" + r)),
+    display_name=users["display_name"].fillna("–"),
+    caseworker_id=users["caseworker_id"].fillna("–"),
+    active=users["active"].map(lambda v: yes_no(v, ui.lang())),
+    created_at=users["created_at"].map(ui.moment),
+)), hide_index=True, key="users_table")
 
 with st.form("new_user", clear_on_submit=True):
     st.markdown(f"**{ui.t('new_user')}**")
@@ -30,7 +37,7 @@ with st.form("new_user", clear_on_submit=True):
             st.success(ui.t("user_saved", user=username))
             st.rerun()
         except (AuthError, AccessDenied) as problem:
-            st.error(str(problem))
+            st.error(ui.error(problem))
 
 if len(users):
     a, b, c = st.columns(3)
@@ -42,21 +49,27 @@ if len(users):
                 set_password(engine, user, who, new_password)
                 st.success(ui.t("user_saved", user=who))
             except (AuthError, AccessDenied) as problem:
-                st.error(str(problem))
+                st.error(ui.error(problem))
         active = bool(users.set_index("username").at[who, "active"])
         if st.button(ui.t("disable") if active else ui.t("enable"), key="toggle_active"):
             try:
                 set_active(engine, user, who, not active)
                 st.rerun()
             except (AuthError, AccessDenied) as problem:
-                st.error(str(problem))
+                st.error(ui.error(problem))
 
 st.subheader(ui.t("audit_log"))
 f1, f2, f3 = st.columns(3)
 by_user = f1.text_input(ui.t("username"), key="audit_user")
 by_citizen = f2.text_input(ui.t("citizen"), key="audit_citizen")
-by_action = f3.text_input(ui.t("action"), key="audit_action")
-st.dataframe(
-    audit.read(engine, username=by_user or None, citizen_id=by_citizen or None, action=by_action or None),
-    hide_index=True, key="audit_table",
-)
+actions = [key.removeprefix("action_") for key in TEXTS if key.startswith("action_")]
+by_action = f3.selectbox(ui.t("action"), actions, index=None, key="audit_action", placeholder=ui.t("all_actions"),
+                         format_func=lambda a: ui.t("action_" + a))
+entries = audit.read(engine, username=by_user or None, citizen_id=by_citizen or None, action=by_action or None)
+st.dataframe(ui.columns(entries.assign(
+    at=entries["at"].map(ui.moment),
+    role=entries["role"].map(lambda r: ui.t("role_" + r) if r and "role_" + r in TEXTS else (r or "–")),
+    action=entries["action"].map(lambda a: ui.t("action_" + a) if "action_" + a in TEXTS else a),
+    citizen_id=entries["citizen_id"].fillna("–"), opportunity_id=entries["opportunity_id"].fillna("–"),
+    detail=entries["detail"].map(lambda d: detail_text(d, ui.lang())),
+)), hide_index=True, key="audit_table")

@@ -9,7 +9,7 @@ from matcher.caseload import app_date, caseload
 user = ui.guard("caseload")
 on = app_date(ui.engine())
 st.title(ui.t("caseload_title"))
-st.caption(ui.t("as_of", date=on.isoformat()))
+st.caption(ui.t("as_of", date=ui.day(on)))
 
 search = st.text_input(ui.t("search"), key="caseload_search", placeholder=ui.t("search_hint"))
 frame = caseload(ui.engine(), user.caseworker_id, on, search)
@@ -23,8 +23,10 @@ if without:
 view = frame.assign(
     flag=frame["active_offer"].map({True: "", False: ui.t("no_active_offer_flag")}),
     readiness=frame["readiness"].map(lambda v: ui.t("readiness_" + v)),
+    danish_level=frame["danish_level"].map(ui.danish),
+    last_proposed_on=frame["last_proposed_on"].map(ui.day),
 ).drop(columns=["active_offer"])
-view.columns = [ui.t("col_" + c) for c in view.columns]
+view = ui.columns(view)
 st.dataframe(view, hide_index=True, key="caseload_table")
 
 if len(frame):

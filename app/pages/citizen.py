@@ -53,7 +53,7 @@ st.subheader(f"{ui.t('citizen')} {p.citizen_id}")
 cols = st.columns(3) + st.columns(3)
 cols[0].metric(ui.t("col_age"), p.age)
 cols[1].metric(ui.t("col_district"), p.district)
-cols[2].metric(ui.t("col_danish_level"), ui.t(f"danish_{p.danish_level}"))
+cols[2].metric(ui.t("col_danish_level"), ui.danish(p.danish_level))
 cols[3].metric(ui.t("education"), ui.t("education_" + p.education))
 cols[4].metric(ui.t("col_readiness"), ui.t("readiness_" + p.readiness))
 cols[5].metric(ui.t("col_months_on_benefit"), p.months_on_benefit)
@@ -63,7 +63,7 @@ with left:
     st.markdown(f"**{ui.t('wishes')}:** " + (", ".join(p.wishes) or ui.t("none")))
     st.markdown(f"**{ui.t('experience')}:** " + (", ".join(p.experience) or ui.t("none")))
 with right:
-    st.markdown(f"**{ui.t('max_hours')}:** {p.max_hours_per_week or '–'} · **{ui.t('max_commute')}:** {p.max_commute_minutes or '–'} min")
+    st.markdown(f"**{ui.t('max_hours')}:** {ui.number(p.max_hours_per_week)} · **{ui.t('max_commute')}:** {ui.number(p.max_commute_minutes)}")
     st.markdown(f"**{ui.t('consent')}:** {ui.t('yes') if p.candidate_search_consent else ui.t('no')}")
     if p.notes:
         st.markdown(f"**{ui.t('notes')}:** {p.notes}")
@@ -74,9 +74,11 @@ if past.empty:
     st.info(ui.t("no_history"))
 else:
     shown = past.assign(
-        kind=past["kind"].map(lambda k: ui.kind(k)), outcome=past["outcome"].map(lambda o: ui.t("outcome_" + o))
+        kind=past["kind"].map(lambda k: ui.kind(k)), outcome=past["outcome"].map(lambda o: ui.t("outcome_" + o)),
+        proposed_on=past["proposed_on"].map(ui.day), outcome_on=past["outcome_on"].map(ui.day),
+        source=past["source"].map(lambda v: ui.t("source_" + v)),
     )[["proposed_on", "kind", "title", "place", "outcome", "outcome_on", "source"]]
-    shown.columns = [ui.t("col_" + c) for c in shown.columns]
+    shown = ui.columns(shown)
     st.dataframe(shown, hide_index=True, key="history_table")
     pending = past[past["outcome"] == "pending"]
     if len(pending):
@@ -88,18 +90,19 @@ else:
             )
             outcome = st.selectbox(ui.t("outcome"), list(OUTCOMES[1:]), key="outcome_value",
                                    format_func=lambda o: ui.t("outcome_" + o))
-            when = st.date_input(ui.t("outcome_on"), value=on, key="outcome_date")
+            when = st.date_input(ui.t("outcome_on"), value=on, key="outcome_date", format="DD.MM.YYYY")
             if st.form_submit_button(ui.t("save_outcome")):
                 try:
                     record_outcome(engine, user, referral, outcome, when if isinstance(when, date) else on)
                     st.success(ui.t("outcome_saved"))
                     st.rerun()
                 except (ProposalRefused, AccessDenied) as refused:
-                    st.error(str(refused))
+                    st.error(ui.error(refused))
 
 st.subheader(ui.t("suggestions"))
 f1, f2, f3 = st.columns(3)
-kinds = f1.multiselect(ui.t("kinds"), list(KINDS), default=list(KINDS), format_func=ui.kind, key="filter_kinds")
+kinds = f1.multiselect(ui.t("kinds"), list(KINDS), default=list(KINDS), format_func=ui.kind, key="filter_kinds",
+                       placeholder=ui.t("choose_kinds"))
 max_commute = f2.slider(ui.t("max_commute"), 10, 120, int(p.max_commute_minutes or 60), 5, key="filter_commute")
 max_hours = f3.slider(ui.t("max_hours"), 1, 37, int(p.max_hours_per_week or 37), key="filter_hours")
 
@@ -121,7 +124,7 @@ for kind, group in table.groupby("kind", sort=False):
             a, b = st.columns([5, 1])
             a.markdown(
                 f"**{row.rank}. {row.title}** · {row.place} · {ui.score_text(row.score, row.chance)} · "
-                f"{ui.t('commute')} {row.commute_minutes:.0f} min"
+                f"{ui.t('commute')} {ui.minutes(row.commute_minutes)}"
             )
             a.caption(row.reasons)
             if b.button(ui.t("propose"), key=f"propose_{row.opportunity_id}"):
@@ -131,7 +134,7 @@ for kind, group in table.groupby("kind", sort=False):
                     st.session_state["last_proposal"] = rid
                     st.rerun()
                 except (ProposalRefused, AccessDenied) as refused:
-                    st.error(str(refused))
+                    st.error(ui.error(refused))
 if st.session_state.get("last_proposal"):
     st.success(ui.t("proposed", referral=st.session_state["last_proposal"]))
 

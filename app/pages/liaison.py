@@ -23,9 +23,9 @@ names = dict(zip(employers["employer_id"], employers["employer"]))
 employer_id = st.selectbox(ui.t("employer"), list(names), format_func=names.get, key="employer_pick")
 opps = openings(engine, on, employer_id)
 shown = opps[["title", "kind", "hours_per_week", "danish_required", "capacity", "free_capacity", "district"]].assign(
-    kind=opps["kind"].map(ui.kind)
+    kind=opps["kind"].map(ui.kind), danish_required=opps["danish_required"].map(ui.danish)
 )
-shown.columns = [ui.t("col_" + c) for c in shown.columns]
+shown = ui.columns(shown)
 st.dataframe(shown, hide_index=True, key="openings_table")
 titles = dict(zip(opps["opportunity_id"], opps["title"] + " · " + opps["kind"].map(ui.kind)))
 opportunity_id = st.selectbox(ui.t("opening"), list(titles), format_func=titles.get, key="opening_pick")
@@ -58,10 +58,10 @@ for row in table.itertuples():
         a, b = st.columns([5, 1])
         a.markdown(
             f"**{row.rank}. {ui.t('candidate')} {row.citizen_id}** · {ui.score_text(row.score, row.chance)} · "
-            f"{ui.t('commute')} {row.commute_minutes:.0f} min · {row.district}"
+            f"{ui.t('commute')} {ui.minutes(row.commute_minutes)} · {row.district}"
         )
         a.caption(
-            f"{ui.t('col_danish_level')}: {ui.t(f'danish_{row.danish_level}')} · "
+            f"{ui.t('col_danish_level')}: {ui.danish(row.danish_level)} · "
             f"{ui.t('education')}: {ui.t('education_' + row.education)} · "
             f"{ui.t('col_readiness')}: {ui.t('readiness_' + row.readiness)} · "
             f"{ui.t('experience')}: {row.experience or ui.t('none')} · {ui.t('wishes')}: {row.wishes or ui.t('none')}"
@@ -79,7 +79,7 @@ if st.button(ui.t("propose_shortlist"), key="propose_shortlist", disabled=not ch
             done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}))
             shortlist.discard(citizen_id)
         except (ProposalRefused, AccessDenied) as refused:
-            st.error(str(refused))
+            st.error(ui.error(refused))
     if len(chosen) > free:
         st.warning(ui.t("over_capacity", free=free))
     if done:
