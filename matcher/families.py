@@ -43,6 +43,17 @@ class FamiliesReport:
         out = served.assign(worst=served.min(axis=1), worst_by_score=raw.min(axis=1), worst_with_hard_rules=hard.min(axis=1))
         return out.sort_values("worst", ascending=False)
 
+    @property
+    def offpolicy(self) -> pd.DataFrame:
+        """Per family, each ranker's true oracle ratio@10 (by score) and the estimate from the logs alone."""
+        parts = {}
+        for family, report in self.reports.items():
+            t = report.table
+            if "ope_ratio@10" in t and "oracle_ratio@10" in t:
+                parts[family] = pd.DataFrame({"true": t["oracle_ratio@10"], "estimated": t["ope_ratio@10"],
+                                              "gap": t["ope_ratio@10"] - t["oracle_ratio@10"]})
+        return pd.concat(parts, axis=1) if parts else pd.DataFrame()
+
     def markdown(self) -> str:
         lines = [
             "# Every ranker on every truth family",
@@ -59,6 +70,11 @@ class FamiliesReport:
             _markdown_table(self.summary),
             "",
         ]
+        if not self.offpolicy.empty:
+            table = self.offpolicy.copy()
+            table.columns = [f"{family} {what}" for family, what in table.columns]
+            lines += ["## Oracle ratio@10 by score: the truth and the off-policy estimate from the logs alone", "",
+                      _markdown_table(table), ""]
         for family, report in self.reports.items():
             lines += [f"## Family `{family}`", "", f"split {report.split.isoformat()}, fingerprint `{report.fingerprint}`", "",
                       _markdown_table(report.table), ""]

@@ -120,6 +120,8 @@ class OffPolicySettings(Section):
     reward_folds: int = 3
     # L2 penalty of the caseworkers' choice model (standardised features).
     choice_l2: float = 1e-4
+    # Whether the training gate also estimates both models from the held-out window's logs.
+    gate_estimate: bool = True
     # Whether the gate refuses a challenger whose DR estimate's upper bound lies below the
     # champion's DR estimate (off: the estimate is recorded and shown, NDCG decides).
     gate_blocks: bool = False

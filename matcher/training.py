@@ -9,6 +9,13 @@ Its last ``evaluation.holdout_fraction`` (by proposal date, from the holdout sta
    same pre-H referrals), so the two are compared fairly: neither has seen the held-out window.
 2. **The gate.** Both are measured on the held-out referrals (NDCG@10, one query per citizen); the
    challenger is promoted when it reaches ``gate_tolerance`` × the champion's figure.
+   Beside it, the **off-policy estimate** (``matcher.offpolicy``) of both on the held-out window's
+   logged meetings: each one's expected successes per meeting in its top k over every open
+   opportunity, from the logs alone, with a 95 % interval. It is recorded (MLflow metrics, the
+   decision's text) and, by default, does not decide: on a window of a few thousand meetings its
+   interval is wide and its ratio leans high for models like its own reward model. With
+   ``offpolicy.gate_blocks`` it also refuses a challenger whose interval lies wholly below the
+   champion's estimate.
 3. **Refit.** A promoted challenger is refitted on the whole window up to ``as_of`` with its
    validated parameters (no new search): the most recent referrals are the most relevant, and the
    served model must not leave them to the gate alone. A challenger that is not promoted is
@@ -59,6 +66,9 @@ class TrainResult:
     # The registered model's own window: up to train_end when refitted after promotion, else up to H.
     served_train_end: date | None = None
     served_pairs: int = 0
+    # The off-policy estimates on the held-out window (matcher.offpolicy.Estimate), when computed.
+    offpolicy: object | None = None
+    champion_offpolicy: object | None = None
 
     @property
     def refitted(self) -> bool:
@@ -80,6 +90,8 @@ class TrainResult:
                 f"held out {self.holdout_pairs:,} proposed {self.holdout_start} .. {self.train_end} (exclusive)",
                 f"  held-out NDCG@10: {self.holdout_ndcg10:.4f}"
                 + (f" vs champion v{self.champion_before} refitted on the same window: {self.champion_ndcg10:.4f}" if self.champion_ndcg10 is not None else ""),
+                *([f"  challenger: {self.offpolicy.describe()}"] if self.offpolicy is not None else []),
+                *([f"  champion v{self.champion_before}: {self.champion_offpolicy.describe()}"] if self.champion_offpolicy is not None else []),
                 served,
                 f"  {self.seconds:.0f} s",
             ]
@@ -130,27 +142,53 @@ class _Features:
 
         self.world, self._spaces, self._space_of = world, {}, FeatureSpace.of
 
-    def pairs(self, frame: pd.DataFrame, config) -> Pairs:
+    def space(self, config):
         if config not in self._spaces:
             self._spaces[config] = self._space_of(self.world, config)
-        return make_pairs(self.world, frame, self._spaces[config])
+        return self._spaces[config]
+
+    def pairs(self, frame: pd.DataFrame, config) -> Pairs:
+        return make_pairs(self.world, frame, self.space(config))
 
 
-def _champion_on(at_h: _Features, fit_frame, hold_frame) -> tuple[str | None, float | None, str]:
-    """The champion's specification refitted before H and scored on the held-out window."""
+def _champion_on(at_h: _Features, fit_frame, hold_frame) -> tuple[str | None, float | None, str, Ranker | None]:
+    """The champion's specification refitted before H and scored on the held-out window (and the refit)."""
     version = registry.champion_version()
     if version is None:
-        return None, None, ""
+        return None, None, "", None
     try:
         champion = registry.load_version(version)
     except (ValueError, FileNotFoundError) as unusable:
-        return version, None, f"champion v{version} cannot be compared ({unusable}); the challenger replaces it"
+        return version, None, f"champion v{version} cannot be compared ({unusable}); the challenger replaces it", None
     if not hasattr(champion, "refit"):
-        return version, None, f"champion v{version} ({type(champion).__name__}) cannot be refitted for a fair comparison; the challenger replaces it"
+        return version, None, f"champion v{version} ({type(champion).__name__}) cannot be refitted for a fair comparison; the challenger replaces it", None
     config = getattr(champion, "feature_config", None)
     twin = champion.refit(at_h.pairs(fit_frame, config))
     hold = at_h.pairs(hold_frame, config)
-    return version, _ndcg10(hold, twin.score(hold)), ""
+    return version, _ndcg10(hold, twin.score(hold)), "", twin
+
+
+def _offpolicy_gate(at_end: _Features, h: pd.Timestamp, end: pd.Timestamp, challenger: Ranker, twin: Ranker | None,
+                    fit_pairs: Pairs) -> tuple[object | None, object | None, str]:
+    """Both gate fits estimated from the held-out window's logged meetings (``matcher.offpolicy``):
+    (challenger's estimate, champion's estimate, a sentence for the decision)."""
+    from matcher.models.base import predict
+    from matcher.offpolicy import OffPolicy
+
+    try:
+        ope = OffPolicy.from_log(at_end.world, h, end, space=at_end.space(challenger.feature_config), prior=fit_pairs)
+    except ValueError as why:
+        return None, None, f"no off-policy estimate ({why})"
+    mine = ope.evaluate(challenger)
+    theirs = None
+    if twin is not None:
+        pairs = at_end.pairs(ope.pairs.frame, getattr(twin, "feature_config", None))
+        theirs = ope.estimate(predict(twin, pairs).score)
+    k, (lo, hi) = mine.k, mine.ci["dr"]
+    text = f"off-policy DR estimate of successes in the top {k} per logged meeting {mine.value['dr']:.3f} ({lo:.3f}–{hi:.3f})"
+    if theirs is not None:
+        text += f" vs champion {theirs.value['dr']:.3f} ({theirs.ci['dr'][0]:.3f}–{theirs.ci['dr'][1]:.3f})"
+    return mine, theirs, text
 
 
 def train_and_register(
@@ -201,13 +239,23 @@ def train_and_register(
     hold_scores = ranker.score(hold_pairs)
     new_ndcg = _ndcg10(hold_pairs, hold_scores)
     report(0.5, "quality gate: the champion refitted on the same window, both on the held-out referrals")
-    champion_before, champion_ndcg, note = _champion_on(at_h, fit_frame, hold_frame)
+    champion_before, champion_ndcg, note, twin = _champion_on(at_h, fit_frame, hold_frame)
     promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, note)
+    estimate = champion_estimate = None
+    at_end = _Features(world.as_of(end))
+    if settings.offpolicy.gate_estimate:
+        report(0.55, "off-policy estimate of both on the held-out window's logged meetings")
+        estimate, champion_estimate, sentence = _offpolicy_gate(at_end, h, end, ranker, twin, fit_pairs)
+        reason += f"; {sentence}"
+        if (promoted and settings.offpolicy.gate_blocks and estimate is not None and champion_estimate is not None
+                and estimate.ci["dr"][1] < champion_estimate.value["dr"]):
+            promoted = False
+            reason += f"; its interval lies below the champion's estimate (offpolicy.gate_blocks): champion v{champion_before} stays"
 
     served, served_end, served_pairs = ranker, h, len(fit_frame)
     if promoted:
         report(0.65, f"refitting the promoted model on all {len(window):,} referrals up to {end.date()}")
-        served = ranker.refit(_Features(world.as_of(end)).pairs(window, ranker.feature_config))
+        served = ranker.refit(at_end.pairs(window, ranker.feature_config))
         served_end, served_pairs = end, len(window)
 
     train_start = pd.to_datetime(fit_frame["as_of"]).min()
@@ -229,6 +277,11 @@ def train_and_register(
     run_metrics = {"holdout_ndcg10": new_ndcg, "holdout_ndcg5": _ndcg10(hold_pairs, hold_scores, k=5)}
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
+    for prefix, est in (("offpolicy", estimate), ("champion_offpolicy", champion_estimate)):
+        if est is not None:
+            run_metrics.update({f"{prefix}_dr{est.k}": est.value["dr"], f"{prefix}_dr{est.k}_lo": est.ci["dr"][0],
+                                f"{prefix}_dr{est.k}_hi": est.ci["dr"][1], f"{prefix}_ips{est.k}": est.value["ips"],
+                                f"{prefix}_snips{est.k}": est.value["snips"], f"{prefix}_ratio{est.k}": est.ratio})
 
     report(0.9, "logging both fits to MLflow and registering the served one")
     with registry.start_run(f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
@@ -258,4 +311,6 @@ def train_and_register(
         seconds=time.perf_counter() - started,
         served_train_end=served_end.date(),
         served_pairs=served_pairs,
+        offpolicy=estimate,
+        champion_offpolicy=champion_estimate,
     )

@@ -52,6 +52,7 @@ def base_store(tmp_path_factory, small_db_url):
     mp = pytest.MonkeyPatch()
     use_store(mp, root / "base", root / "artifacts")
     mp.setenv("MATCHER_GATE_TOLERANCE", "0")  # every challenger passes: the killed training promotes
+    mp.setenv("MATCHER_OFFPOLICY__GATE_ESTIMATE", "false")  # the registry is under test, not the estimate (tests/test_training.py)
     (root / "base").mkdir()
     engine = copy_database(small_db_url, root)
     for _ in range(2):

@@ -69,6 +69,11 @@ def test_first_training_registers_and_becomes_champion(first):
     assert meta["params"]["holdout_start"] == first.holdout_start.isoformat()
     assert len(meta["params"]["data_fingerprint"]) == 16
     assert "promoted to champion" in first.describe()
+    # The off-policy estimate of the held-out window is recorded and shown beside the decision.
+    est = first.offpolicy
+    assert est is not None and est.ci["dr"][0] <= est.value["dr"] <= est.ci["dr"][1]
+    assert "off-policy DR estimate" in first.reason and "off-policy DR estimate" in first.describe()
+    assert meta["metrics"]["offpolicy_dr10"] == pytest.approx(est.value["dr"])
 
 
 def test_the_champion_loads_and_scores_like_the_trained_model(first, small_world):
@@ -97,6 +102,9 @@ def test_a_worse_challenger_is_registered_but_not_promoted(first, train_engine):
     assert steps[-1][1] == result.reason
     assert not result.promoted
     assert result.holdout_ndcg10 < result.champion_ndcg10
+    # The logs alone say the same: the shuffled-label model's top 10 is estimated below the champion's.
+    assert result.offpolicy.value["dr"] < result.champion_offpolicy.value["dr"]
+    assert "vs champion" in result.reason
     assert f"champion v{before} stays" in result.reason
     assert registry.champion_version() == before
     versions = registry.list_versions()
