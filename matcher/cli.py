@@ -228,6 +228,25 @@ def evaluate(
 
 
 @app.command()
+def audit(
+    as_of: Optional[str] = AsOfOption,
+    truth: Optional[Path] = typer.Option(None, "--truth", help="World folder with _truth/ (simulated data): oracle ratio and calibration against the truth"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """The champion's lists by group (gender, origin, district, age band, barrier), with bootstrap
+    intervals; writes reports/audit.md and plots."""
+    from matcher.group_audit import audit_champion
+    from matcher.service import NoTrainedModel
+
+    try:
+        report = audit_champion(_engine(db), as_of=_date(as_of), truth_dir=truth)
+    except (NoTrainedModel, FileNotFoundError, ValueError) as problem:
+        typer.echo(f"audit: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(report.describe())
+
+
+@app.command()
 def rollback(db: Optional[str] = DbOption) -> None:
     """Move the champion alias back to the previous champion (audited as cli:<OS user>)."""
     from matcher.auth import operator

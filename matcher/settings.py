@@ -161,6 +161,20 @@ class PlanSettings(Section):
     stale_run_minutes: int = 30
 
 
+class AuditSettings(Section):
+    """The group audit (``matcher audit``, ``matcher.fairness``)."""
+
+    # Age bands start at these ages (the last is open-ended): 30-39, 40-49, 50-59, 60+.
+    age_bands: list[int] = Field(default_factory=lambda: [30, 40, 50, 60])
+    # A group smaller than this (citizens; referrals for the logged measures) is shown but not
+    # judged: its figure is too noisy to call a model unfair on.
+    min_group_citizens: int = 50
+    min_group_referrals: int = 200
+    # Bootstrap resamples for the 95 % intervals.
+    n_boot: int = 200
+    seed: int = 2026
+
+
 class AuthSettings(Section):
     """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
 
@@ -220,6 +234,7 @@ class Settings(BaseSettings):
     peers: PeerSettings = Field(default_factory=PeerSettings)
     offpolicy: OffPolicySettings = Field(default_factory=OffPolicySettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
     mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
