@@ -245,3 +245,34 @@ def _world(url: str):
 def world():
     """The programme's data in memory, for aggregates (refreshed at most every minute)."""
     return _world(get_settings().db_url)
+
+
+@st.cache_resource(show_spinner=False, ttl=5)
+def _plan(url: str, version: str):
+    from matcher import plan_store
+
+    ask = plan_store.refresh if get_settings().plan.auto_refresh else plan_store.status
+    return ask(engine(), _matcher(url, version), version)
+
+
+def plan():
+    """The municipal plan in force (``matcher.plan_store``): the last stored one, recomputed in the
+    background when the places have changed (checked at most every 5 s; ``plan.auto_refresh``);
+    None without a model."""
+    from matcher.registry import champion_version
+
+    version = champion_version()
+    return None if version is None else _plan(get_settings().db_url, str(version))
+
+
+def plan_caption(status) -> str:
+    """One line on the plan in force: when it was made, what it holds, whether it is being redone."""
+    from matcher.i18n import number, time_text
+
+    if status is None or status.run is None:
+        return t("plan_none")
+    run = status.run
+    text = t("plan_made", at=time_text(run.finished_at, lang()), held=number((run.summary or {}).get("held"), lang()),
+             citizens=number(run.citizens, lang()))
+    return text + (" " + t("plan_stale") if status.stale else "")
+

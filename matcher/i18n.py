@@ -567,6 +567,34 @@ TEXTS: dict[str, tuple[str, str]] = {
     "feature_emp_success_rate": ("arbejdsgiverens succesrate", "employer's success rate"),
     "feature_opp_known_referrals": ("tilbuddets kendte forløb", "opportunity's known referrals"),
     "feature_opp_success_rate": ("tilbuddets succesrate", "opportunity's success rate"),
+    # the municipal plan (matcher.plan_store)
+    "plan_none": ("Kommunens plan for pladserne beregnes …", "The municipal plan for the places is being computed …"),
+    "plan_made": (
+        "Kommunens plan fra {at}: {held} ledige pladser fordelt blandt {citizens} aktive borgere.",
+        "The municipal plan of {at}: {held} free places assigned among {citizens} active citizens.",
+    ),
+    "plan_stale": ("Pladserne har ændret sig siden; planen genberegnes.", "The places have changed since; the plan is being recomputed."),
+    "plan_held_for_citizen": ("Planen holder en plads her til borgeren", "The plan holds a place here for this citizen"),
+    "plan_held_for_others": (
+        "Planen giver {others} plads(er) her til andre borgere; {left} ledig(e) efter planen",
+        "The plan gives {others} place(s) here to other citizens; {left} left after the plan",
+    ),
+    "plan_held_reason": (
+        "Planen holder de ledige pladser til andre borgere. Skriv en kort begrundelse for at foreslå tilbuddet alligevel.",
+        "The plan holds the free places for other citizens. Give a short reason to propose it anyway.",
+    ),
+    "col_plan_directed": ("Planen henviser", "Directed by the plan"),
+    "col_plan_listed": ("På borgeres lister", "On citizens' lists"),
+    "congestion": ("Trængsel om pladserne", "Congestion for the places"),
+    "congestion_gini": ("Skævhed i eksponering (Gini)", "Exposure Gini"),
+    "congestion_undirected": ("Åbninger ingen henvises til", "Openings no one is directed to"),
+    "congestion_first_full": ("Første forslag allerede optaget", "First suggestions already taken"),
+    "congestion_note": (
+        "Fra kommunens plan: hvor skævt listerne fordeler sig på åbningerne med ledige pladser (0 = ligeligt), "
+        "andelen af dem planen ikke sender nogen til, og andelen af borgere hvis første forslag er optaget af andre.",
+        "From the municipal plan: how unevenly the lists spread over the openings with free places (0 = evenly), "
+        "the share of them the plan sends no one to, and the share of citizens whose first suggestion is taken by others.",
+    ),
 }
 
 def t(key: str, lang: str = DEFAULT, **values) -> str:

@@ -232,10 +232,10 @@ class CitizenPlan:
     def note(self, opportunity_id: str) -> tuple[str, dict] | None:
         """The plan's word on an opening for this citizen: a translation key and its values, or None."""
         if opportunity_id == self.held:
-            return "plan.held_for_citizen", {}
+            return "plan_held_for_citizen", {}
         others = self.to_others.get(opportunity_id, 0)
         if others > 0:
-            return "plan.held_for_others", {"others": others, "left": self.room_left.get(opportunity_id, 0)}
+            return "plan_held_for_others", {"others": others, "left": self.room_left.get(opportunity_id, 0)}
         return None
 
 
@@ -259,19 +259,20 @@ def citizen_plan(engine: Engine, run_id: int | None, citizen_id: str, opportunit
 
 
 def opening_plan(engine: Engine, run_id: int | None, opportunity_ids) -> pd.DataFrame:
-    """Per opening: ``directed`` (citizens the plan assigns to it) and ``listed`` (lists showing it)."""
+    """Per opening (the index): ``plan_directed`` (citizens the plan assigns to it) and
+    ``plan_listed`` (lists showing it); empty (missing) values without a plan."""
     ids = list(dict.fromkeys(opportunity_ids))
     out = pd.DataFrame(index=pd.Index(ids, name="opportunity_id"))
     if run_id is None or not ids:
-        return out.assign(directed=pd.Series(dtype="int64"), listed=pd.Series(dtype="int64"))
+        return out.assign(plan_directed=pd.Series(dtype="Int64"), plan_listed=pd.Series(dtype="Int64"))
     with engine.connect() as conn:
         rows = conn.execute(
             select(PlanEntry.opportunity_id, func.count(), func.sum(case((PlanEntry.assigned.is_(True), 1), else_=0)))
             .where(PlanEntry.run_id == run_id, PlanEntry.opportunity_id.in_(ids))
             .group_by(PlanEntry.opportunity_id)
         ).all()
-    counts = pd.DataFrame(rows, columns=["opportunity_id", "listed", "directed"]).set_index("opportunity_id")
-    return out.join(counts).fillna(0).astype("int64")[["directed", "listed"]]
+    counts = pd.DataFrame(rows, columns=["opportunity_id", "plan_listed", "plan_directed"]).set_index("opportunity_id")
+    return out.join(counts).fillna(0).astype("int64")[["plan_directed", "plan_listed"]]
 
 
 def summarise(detail: pd.DataFrame, capacity: pd.Series) -> dict[str, float]:

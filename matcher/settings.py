@@ -157,6 +157,8 @@ class PlanSettings(Section):
     # a place the plan holds for other citizens needs a stated reason (the holds kept in force).
     stored_k: int = 10
     enforce_holds: bool = True
+    # Recompute a stale plan in the background when a page asks (off: only `matcher plan` does).
+    auto_refresh: bool = True
     # A plan computation that has not finished after this many minutes is taken as dead.
     stale_run_minutes: int = 30
 

@@ -22,6 +22,9 @@ TIMEOUT = 120
 def use_database(monkeypatch, engine, mlflow_dir: Path | None = None) -> None:
     """Make the app read this engine's database (and an MLflow store of its own)."""
     monkeypatch.setenv("MATCHER_DB_URL", str(engine.url))
+    # No plan computed behind a test's back: its holds would change which proposals need a reason
+    # depending on timing. tests/test_plan_store.py computes the plan explicitly.
+    monkeypatch.setenv("MATCHER_PLAN__AUTO_REFRESH", "false")
     if mlflow_dir is not None:
         monkeypatch.setenv("MATCHER_MLFLOW_TRACKING_URI", f"sqlite:///{mlflow_dir / 'mlflow.db'}")
         monkeypatch.setenv("MATCHER_MLFLOW_ARTIFACT_ROOT", str(mlflow_dir / "artifacts"))

@@ -79,13 +79,13 @@ def test_citizen_opening_and_overview_views_agree_with_the_entries(engine, small
     holder = entries[entries["assigned"]].iloc[0]
     mine = plan_store.citizen_plan(engine, run.id, holder["citizen_id"], entries["opportunity_id"].unique())
     assert mine.held == holder["opportunity_id"]
-    assert mine.note(holder["opportunity_id"]) == ("plan.held_for_citizen", {})
+    assert mine.note(holder["opportunity_id"]) == ("plan_held_for_citizen", {})
     directed = entries[entries["assigned"]].groupby("opportunity_id").size()
     for opening, n in directed.items():
         assert mine.to_others[opening] == n - (1 if opening == mine.held else 0)
     view = plan_store.opening_plan(engine, run.id, entries["opportunity_id"].unique())
-    assert view["directed"].sum() == entries["assigned"].sum()
-    assert view["listed"].sum() == len(entries)
+    assert view["plan_directed"].sum() == entries["assigned"].sum()
+    assert view["plan_listed"].sum() == len(entries)
     summary = run.summary
     assert summary["citizens"] == entries["citizen_id"].nunique() and summary["held"] == entries["assigned"].sum()
     assert 0 <= summary["exposure_gini"] <= 1 and 0 <= summary["undirected_share"] <= 1
@@ -129,3 +129,32 @@ def test_holds_are_not_enforced_when_switched_off(engine, small_matcher, setting
 def test_plan_day_is_the_app_day(engine, small_matcher):
     run = plan_store.compute(engine, small_matcher)
     assert run.as_of == app_date(engine)
+
+
+def test_the_pages_show_the_plan(small_db_url, champion_mlflow_dir, monkeypatch, tmp_path, small_matcher):
+    from matcher.i18n import number, percent
+    from matcher.liaison import openings
+    from tests.app_helpers import copy_database, signed_in, use_database
+    from tests.test_app_roles import liaison_id
+
+    engine = copy_database(small_db_url, tmp_path)
+    use_database(monkeypatch, engine, champion_mlflow_dir)
+    run = plan_store.compute(engine, small_matcher, model_version="1")
+    at = signed_in(engine, "dora", "data_scientist")
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Skævhed i eksponering (Gini)"] == number(run.summary["exposure_gini"], "da", 2)
+    assert metrics["Første forslag allerede optaget"] == percent(run.summary["first_full_share"], "da")
+    # The liaison sees per opening how many citizens the plan directs to it and how many lists show it.
+    entries = plan_store._entries(engine, run.id)
+    directed = entries[entries["assigned"]]["opportunity_id"].value_counts()
+    opp = openings(engine, app_date(engine))
+    employer = opp[opp["opportunity_id"].isin(directed.index)].iloc[0]["employer_id"]
+    lis = signed_in(engine, "lis", "employer_liaison", liaison_id(engine))
+    lis.selectbox(key="employer_pick").select(employer).run()
+    assert not lis.exception, lis.exception
+    shown = lis.dataframe[0].value
+    assert "Planen henviser" in shown.columns and "På borgeres lister" in shown.columns
+    mine = opp[opp["employer_id"] == employer]
+    assert shown["Planen henviser"].sum() == directed.reindex(mine["opportunity_id"], fill_value=0).sum()

@@ -7,6 +7,8 @@ import streamlit as st
 import ui
 from matcher.access import AccessDenied
 from matcher.caseload import ProposalRefused, app_date, free_capacity, propose
+from matcher import plan_store
+from matcher.plan_store import opening_plan
 from matcher.liaison import employers_with_openings, openings, view_candidates
 
 user = ui.guard("liaison")
@@ -22,7 +24,10 @@ if employers.empty:
 names = dict(zip(employers["employer_id"], employers["employer"]))
 employer_id = st.selectbox(ui.t("employer"), list(names), format_func=names.get, key="employer_pick")
 opps = openings(engine, on, employer_id)
-shown = opps[["title", "kind", "hours_per_week", "danish_required", "capacity", "free_capacity", "district"]].assign(
+# The municipal plan: how many citizens it directs to each opening, and how many lists show it.
+plan = ui.plan()
+opps = opps.join(opening_plan(engine, plan.run_id if plan else None, opps["opportunity_id"]), on="opportunity_id")
+shown = opps[["title", "kind", "hours_per_week", "danish_required", "capacity", "free_capacity", "plan_directed", "plan_listed", "district"]].assign(
     kind=opps["kind"].map(ui.kind), danish_required=opps["danish_required"].map(ui.danish)
 )
 shown = ui.columns(shown)
@@ -72,11 +77,16 @@ for row in table.itertuples():
 
 chosen = [c for c in table["citizen_id"] if c in shortlist]
 st.markdown(f"**{ui.t('shortlist')}:** {', '.join(chosen) or ui.t('none')}")
+held = plan_store.citizen_plan(engine, plan.run_id if plan else None, "", [opportunity_id]).to_others.get(opportunity_id, 0)
+reason = None
+if held:
+    st.caption(ui.t("plan_held_for_others", others=held, left=max(free - held, 0)))
+    reason = st.text_input(ui.t("plan_held_reason"), key=f"plan_reason_{opportunity_id}", max_chars=500) or None
 if st.button(ui.t("propose_shortlist"), key="propose_shortlist", disabled=not chosen, type="primary"):
     done = []
     for citizen_id in chosen[: max(free, 0)]:
         try:
-            done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}))
+            done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}, reason=reason))
             shortlist.discard(citizen_id)
         except (ProposalRefused, AccessDenied) as refused:
             st.error(ui.error(refused))

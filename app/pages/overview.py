@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from matcher.i18n import number, percent
 from matcher.caseload import app_date
 from matcher.overview import by_district, by_kind, over_time, share_with_active_offer, targets
 
@@ -51,3 +52,15 @@ st.dataframe(kinds, hide_index=True, key="kind_table")
 st.subheader(ui.t("over_time"))
 months = ui.columns(over_time(world, on)).set_index(ui.t("col_month"))
 st.line_chart(months)
+
+st.subheader(ui.t("congestion"))
+plan = ui.plan()
+st.caption(ui.plan_caption(plan))
+if plan is not None and plan.run is not None and plan.run.summary:
+    figures = plan.run.summary
+    g1, g2, g3 = st.columns(3)
+    g1.metric(ui.t("congestion_gini"), number(figures["exposure_gini"], ui.lang(), 2))
+    g2.metric(ui.t("congestion_undirected"), percent(figures["undirected_share"], ui.lang()))
+    g3.metric(ui.t("congestion_first_full"), percent(figures["first_full_share"], ui.lang()))
+    st.caption(ui.t("congestion_note"))
+
