@@ -291,3 +291,21 @@ def plan_notes(citizen_id: str, opportunity_ids) -> dict[str, str]:
         if note is not None:
             notes[opportunity_id] = t(note[0], **note[1])
     return notes
+
+
+def citizen_plan(citizen_id: str, opportunity_ids, on=None):
+    """What the latest stored municipal plan for the day says about this citizen and these
+    openings (``matcher.plan_store.CitizenPlan``), or None when no plan was made for the day."""
+    from matcher import plan_store
+
+    status = plan()
+    if status is None or status.run is None:
+        return None
+    return plan_store.citizen_plan(engine(), status.run_id, citizen_id, opportunity_ids)
+
+
+def map_deck(profile, table, held: str | None):
+    """The citizen's map (``matcher.map_view``): shipped base layers, home, suggestions, the held place."""
+    from matcher.map_view import deck
+
+    return deck(profile.home_lat, profile.home_lon, table, held, lang())

@@ -55,6 +55,7 @@ ACTIONS = {
     audit.PROPOSE: ("caseworker", "employer_liaison"),
     audit.RECORD_OUTCOME: ("caseworker",),
     audit.VIEW_CANDIDATES: ("employer_liaison",),
+    audit.SHORTLIST: ("employer_liaison",),
     audit.USER_CHANGED: ("admin", OPERATOR_ROLE),
     audit.RETRAIN: ("data_scientist", OPERATOR_ROLE),
     audit.PROMOTE: ("data_scientist", OPERATOR_ROLE),

@@ -37,6 +37,7 @@ RETRAIN = "retrain"
 PROMOTE = "promote"
 ROLLBACK = "rollback"
 OPEN_PAGE = "open_page"
+SHORTLIST = "shortlist"
 
 ANONYMOUS = "-"
 # Free text in an entry (a refusal's reason) is cut here: the log is no place for pasted data.

@@ -245,6 +245,19 @@ def free_capacity(engine: Engine, opportunity_id: str, on: date) -> int:
     return int(free)
 
 
+def free_places(engine: Engine, opportunity_ids, on: date) -> dict[str, int]:
+    """Capacity minus the referrals still unresolved on D, for several opportunities at once
+    (read now from the database: a proposal a moment ago counts)."""
+    ids = list(dict.fromkeys(opportunity_ids))
+    if not ids:
+        return {}
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Opportunity.opportunity_id, timerules.free_capacity_sql(on)).where(Opportunity.opportunity_id.in_(ids))
+        ).all()
+    return {o: int(free) for o, free in rows}
+
+
 def _check_date(engine: Engine, on: date) -> date:
     """The app's date, when a proposal dated D is dated from ``proposal_days_back`` days before it
     up to it; else ProposalRefused."""
@@ -413,7 +426,7 @@ def suggestions_table(suggestions: list, lang: str, already: set[str] | frozense
     reasons in the chosen language joined into one line."""
     columns = [
         "rank", "opportunity_id", "kind", "title", "place", "occupation", "score", "chance",
-        "commute_minutes", "feasible", "reasons", "lat", "lon",
+        "commute_minutes", "feasible", "reasons", "lat", "lon", "flags",
     ]
     rows = [
         {
@@ -429,6 +442,7 @@ def suggestions_table(suggestions: list, lang: str, already: set[str] | frozense
             "reasons": "; ".join(s.reasons_en if lang == "en" else s.reasons_da),
             "lat": float(s.lat),
             "lon": float(s.lon),
+            "flags": list(getattr(s, "flags", []) or []),
         }
         for s in suggestions
         if s.opportunity_id not in already

@@ -245,6 +245,17 @@ class PlanEntry(Base):
     room_left: Mapped[int] = mapped_column(Integer)
 
 
+class ShortlistEntry(Base):
+    """A candidate a liaison put on the shortlist of an opening (``matcher.shortlist``): stored, so
+    a reload, a new tab or another day finds it again; gone once proposed or taken off."""
+
+    __tablename__ = "shortlists"
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 Index("ix_referrals_citizen_proposed", Referral.citizen_id, Referral.proposed_on)
 # At most one pending app proposal per citizen and opportunity, whatever the code above it does
 # (propose() also checks under a lock, across imported referrals too).

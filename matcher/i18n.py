@@ -595,6 +595,41 @@ TEXTS: dict[str, tuple[str, str]] = {
         "From the municipal plan: how unevenly the lists spread over the openings with free places (0 = evenly), "
         "the share of them the plan sends no one to, and the share of citizens whose first suggestion is taken by others.",
     ),
+    # ---- the caseworker's day: results where the action was, guard rails, the map (app-day) ----
+    "propose_anyway": ("Foreslå alligevel …", "Propose anyway …"),
+    "confirm_propose_title": ("Tilbuddet er markeret: {why}. Vil du foreslå det alligevel?", "The offer is flagged: {why}. Propose it anyway?"),
+    "override_reason": ("Kort begrundelse (gemmes med henvisningen og bruges til at forbedre forslagene)", "A short reason (stored with the referral and used to improve the suggestions)"),
+    "confirm_propose": ("Bekræft forslag", "Confirm proposal"),
+    "cancel": ("Fortryd", "Cancel"),
+    "confirm": ("Bekræft", "Confirm"),
+    "reason_required": ("Skriv en kort begrundelse for at foreslå det alligevel.", "Write a short reason to propose it anyway."),
+    "held_by_plan": ("pladserne holdes til andre i planen", "the places are held for others in the plan"),
+    "full_no_place": ("Fuldt: ingen ledige pladser", "Full: no free places"),
+    "free_places_n": ("{n} ledig(e) plads(er)", "{n} free place(s)"),
+    "proposed_here": ("✓ Foreslået: henvisning {referral} (afventer). Registrér resultatet under forløbet øverst.", "✓ Proposed: referral {referral} (pending). Record the outcome in the history above."),
+    "choose_outcome": ("Vælg resultat", "Choose an outcome"),
+    "outcome_missing": ("Vælg et resultat, før du gemmer.", "Choose an outcome before saving."),
+    "confirm_outcome": ("Registrér »{outcome}« for »{title}« den {date}?", "Record '{outcome}' for '{title}' on {date}?"),
+    "map_title": ("Kort", "Map"),
+    "map_legend": (
+        "Rød: hjem · blå: forslag · grøn: pladsen planen holder til borgeren · flader: bydele (lyse) og nabokommuner (grå).",
+        "Red: home · blue: suggestions · green: the place the plan holds for the citizen · areas: districts (light) and neighbouring municipalities (grey).",
+    ),
+    "map_home": ("Hjem", "Home"),
+    "map_commute": ("{minutes} min. transport", "{minutes} min commute"),
+    "map_held": ("holdt til borgeren i planen", "held for the citizen in the plan"),
+    "opening_full": ("Opslaget er fuldt: ingen ledige pladser, så der kan ikke foreslås kandidater.", "The opening is full: no free places, so no candidates can be proposed."),
+    "shortlist_infeasible": (
+        "{n} på kortlisten er markeret »ikke muligt nu« ({ids}). Skriv en begrundelse for at foreslå dem alligevel.",
+        "{n} on the shortlist are flagged 'not feasible now' ({ids}). Give a reason to propose them anyway.",
+    ),
+    "choose_version": ("Vælg version", "Choose a version"),
+    "confirm_promote": ("Gør version {version} til aktuel model i stedet for version {current}?", "Make version {version} the current model instead of version {current}?"),
+    "confirm_rollback": ("Rul tilbage: version {to} bliver aktuel model i stedet for version {current}?", "Roll back: version {to} becomes the current model instead of version {current}?"),
+    "no_rollback": ("Der er ingen tidligere model at rulle tilbage til.", "There is no earlier model to roll back to."),
+    "retrain_running": ("Gentræning kører (startet {since}): {step}", "Retraining is running (started {since}): {step}"),
+    "promoted_to": ("Version {version} er nu aktuel model.", "Version {version} is now the current model."),
+    "rolled_back_to": ("Rullet tilbage: version {to} er nu aktuel model (før: {current}).", "Rolled back: version {to} is the current model now (before: {current})."),
 }
 
 def t(key: str, lang: str = DEFAULT, **values) -> str:

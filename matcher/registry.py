@@ -155,9 +155,17 @@ def promote(version: str | int, *, engine: Engine, actor, reason: str | None = N
     return message
 
 
-def rollback(*, engine: Engine, actor) -> str:
+def rollback_plan() -> tuple[str, str] | None:
+    """What :func:`rollback` would do now: (the champion it replaces, the version it brings
+    back), or None when there is no previous champion. A page shows it before asking."""
+    history = _history()
+    return (history[-1], history[-2]) if len(history) >= 2 else None
+
+
+def rollback(*, engine: Engine, actor, expect_from: str | None = None) -> str:
     """Move the champion back to the previous one in the history (authorised and audited); says
-    what it did."""
+    what it did. ``expect_from``: the champion the caller confirmed to replace; when another
+    version is champion by now, nothing changes (RegistryError)."""
     with audit.refusals(engine, actor, audit.ROLLBACK, (AccessDenied, RegistryError)):
         current = authorise(engine, actor, audit.ROLLBACK)
         history = _history()
@@ -166,6 +174,10 @@ def rollback(*, engine: Engine, actor) -> str:
                 f"rollback: {_model_name()} has no previous champion (history: {history or 'empty'}); nothing changed"
             )
         previous, replaced = history[-2], history[-1]
+        if expect_from is not None and str(expect_from) != replaced:
+            raise RegistryError(
+                f"rollback: the champion is version {replaced} now, not {expect_from} as confirmed; nothing changed"
+            )
         _set_history(history[:-1])
         client().set_model_version_tag(_model_name(), replaced, ROLLED_BACK_TAG, "true")
     audit.record(engine, current, audit.ROLLBACK, detail={"from": replaced, "to": previous})

@@ -18,7 +18,7 @@ Rules (documented here once):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -106,6 +106,19 @@ def dup_keys(opportunities: pd.DataFrame) -> pd.Series:
     return opportunities["title"].fillna("").str.strip().str.casefold() + "\x1f" + place.astype(str)
 
 
+def _referrals_mark(engine: Engine) -> tuple:
+    """A cheap fingerprint of the referrals table: changes with any proposal, outcome or import."""
+    from sqlalchemy import func, select
+
+    from matcher.db import Referral
+
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(
+            func.count(), func.max(Referral.recorded_at), func.max(Referral.proposed_on),
+            func.max(Referral.outcome_on), func.count(Referral.outcome_on),
+        )).one())
+
+
 class Matcher:
     """Recommendations from one world and one fitted ranker, with per-world precomputations cached."""
 
@@ -120,6 +133,8 @@ class Matcher:
         self._open: dict[pd.Timestamp, pd.DataFrame] = {}
         self._taxonomy = self.space.taxonomy
         self._dup = dup_keys(self.space.opportunities)
+        # What the referrals table looked like when read (refresh_referrals), when known.
+        self._mark: tuple | None = None
 
     @classmethod
     def load(cls, engine: Engine) -> "Matcher":
@@ -129,7 +144,29 @@ class Matcher:
         ranker = load_champion()
         if ranker is None:
             raise NoTrainedModel("no trained model: run `matcher train`")
-        return cls(World.from_db(engine), ranker, engine)
+        mark = _referrals_mark(engine)  # before reading: a change while reading shows as a change
+        loaded = cls(World.from_db(engine), ranker, engine)
+        loaded._mark = mark
+        return loaded
+
+    def refresh_referrals(self, engine: Engine | None = None) -> bool:
+        """Read the referrals again when the database's differ from the ones in memory (a
+        proposal or an outcome since loading, by anyone): suggestable places, pending referrals
+        and history features then follow the database. A cheap check when nothing changed;
+        True when the referrals were read again."""
+        engine = engine or self.engine
+        if engine is None:
+            return False
+        from matcher.world import read_table
+
+        mark = _referrals_mark(engine)
+        if self._mark is None or mark == self._mark:
+            self._mark = mark
+            return False
+        self.world = replace(self.world, referrals=read_table(engine, "referrals"))
+        self._mark = mark
+        self._open.clear()
+        return True
 
     # ---- helpers ---------------------------------------------------------------------------
 

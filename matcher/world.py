@@ -70,6 +70,16 @@ def months_on_benefit_on(months_on_benefit, on, left_on, export_date) -> np.ndar
     return np.maximum(np.asarray(months_on_benefit, dtype=float) - back, 0.0)
 
 
+def read_table(engine: Engine, table: str) -> pd.DataFrame:
+    """One contract table from the database, typed (referrals with their ``source`` and
+    ``outcome_source``); coordinates are filled by :meth:`World.from_db`."""
+    cols = list(TABLES[table].column_names)
+    if table == "referrals":
+        cols += ["source", "outcome_source"]
+    with engine.connect() as conn:
+        return _fix_types(table, pd.read_sql_table(table, conn, columns=cols))
+
+
 @dataclass
 class World:
     caseworkers: pd.DataFrame
@@ -82,14 +92,7 @@ class World:
     @classmethod
     def from_db(cls, engine: Engine) -> "World":
         """Every contract table from the database, typed, with coordinates filled in."""
-        frames = {}
-        with engine.connect() as conn:
-            for table in TABLE_ORDER:
-                cols = list(TABLES[table].column_names)
-                if table == "referrals":
-                    cols += ["source", "outcome_source"]
-                frame = pd.read_sql_table(table, conn, columns=cols)
-                frames[table] = _fix_types(table, frame)
+        frames = {table: read_table(engine, table) for table in TABLE_ORDER}
         frames["citizens"] = _fill_coordinates(frames["citizens"], "home_postcode", "home_lat", "home_lon")
         frames["employers"] = _fill_coordinates(frames["employers"], "postcode", "lat", "lon")
         frames["opportunities"] = _fill_coordinates(frames["opportunities"], "postcode", "lat", "lon")

@@ -82,7 +82,7 @@ def test_propose_writes_one_referral_and_one_audit_entry(app_db):
     at.session_state["citizen_id"] = citizen
     at.switch_page("pages/citizen.py").run()
     before = count(app_db, Referral)
-    button = next(b for b in at.button if b.key and b.key.startswith("propose_"))
+    button = next(b for b in at.button if b.key and b.key.startswith("propose_") and b.label == "Foreslå")
     opportunity = button.key.removeprefix("propose_")
     button.click().run()
     assert not at.exception, at.exception
@@ -93,14 +93,74 @@ def test_propose_writes_one_referral_and_one_audit_entry(app_db):
         (citizen, opportunity, "pending", mine)
     ]
     assert count(app_db, AuditLog, action=audit.PROPOSE) == 1
-    assert any("afventer" in m for m in texts(at.success))
-    # The proposed opportunity is no longer offered; the history shows it pending.
+    # The result shows at the card, which stays (marked, without its button); the history shows it pending.
+    assert any("Foreslået: henvisning" in m and "afventer" in m for m in texts(at.success))
     assert f"propose_{opportunity}" not in [b.key for b in at.button]
-    # Recording the outcome in the same page updates that referral.
+    # The outcome form chooses nothing for the caseworker: saving without a choice is refused.
+    assert at.selectbox(key="outcome_value").value is None
+    at.button[[b.label for b in at.button].index("Gem resultat")].click().run()
+    assert "Vælg et resultat, før du gemmer." in texts(at.error)
+    # A chosen outcome is asked about first, then saved on confirmation.
     at.selectbox(key="outcome_value").select("completed")
     at.button[[b.label for b in at.button].index("Gem resultat")].click().run()
     assert not at.exception, at.exception
+    assert any("Registrér »gennemført«" in w or "Registrér »" in w for w in texts(at.warning))
+    assert count(app_db, AuditLog, action=audit.RECORD_OUTCOME) == 0
+    at.button(key="confirm_outcome_yes").click().run()
+    assert not at.exception, at.exception
+    assert "Resultatet er gemt." in texts(at.success)
     with session_scope(app_db) as s:
         r = s.get(Referral, made[0].referral_id)
         assert (r.outcome, r.outcome_source) == ("completed", "app")
     assert count(app_db, AuditLog, action=audit.RECORD_OUTCOME) == 1
+
+
+def test_proposing_against_a_flag_needs_a_confirmation_and_a_reason(app_db):
+    """A suggestion marked "ikke muligt nu" is proposed only after a confirmation with a short
+    reason, which is stored on the referral and in the audit entry."""
+    mine, _ = two_caseworkers(app_db)
+    at = signed_in(app_db, "anne", "caseworker", mine)
+    for citizen in caseload(app_db, mine, app_date(app_db))["citizen_id"]:
+        at.session_state["citizen_id"] = citizen
+        at.query_params["citizen"] = citizen
+        at.switch_page("pages/citizen.py").run()
+        flagged = [b for b in at.button if b.key and b.key.startswith("propose_") and b.label == "Foreslå alligevel …"]
+        if flagged:
+            break
+    else:
+        pytest.skip("no flagged suggestion in this caseload")
+    opportunity = flagged[0].key.removeprefix("propose_")
+    flagged[0].click().run()
+    assert count(app_db, Referral, source="app") == 0  # asked, not proposed
+    assert any("Vil du foreslå det alligevel?" in w for w in texts(at.warning))
+    confirm = next(b for b in at.button if b.label == "Bekræft forslag")
+    confirm.click().run()
+    assert "Skriv en kort begrundelse for at foreslå det alligevel." in texts(at.error)
+    assert count(app_db, Referral, source="app") == 0
+    at.text_input(key=f"reason_{opportunity}").input("Borgeren vil selv gerne prøve flere timer")
+    next(b for b in at.button if b.label == "Bekræft forslag").click().run()
+    assert not at.exception, at.exception
+    with session_scope(app_db) as s:
+        made = s.scalars(select(Referral).where(Referral.source == "app")).all()
+    assert [(r.opportunity_id, r.override_reason) for r in made] == [
+        (opportunity, "Borgeren vil selv gerne prøve flere timer")
+    ]
+    entry = audit.read(app_db, action=audit.PROPOSE)
+    assert list(entry["detail"].map(lambda d: d["reason"])) == ["Borgeren vil selv gerne prøve flere timer"]
+
+
+def test_a_result_belongs_to_its_citizen(app_db):
+    """The note of a proposal shows on that citizen's page and is gone on the next citizen's."""
+    mine, _ = two_caseworkers(app_db)
+    first, second = caseload(app_db, mine, app_date(app_db))["citizen_id"].iloc[:2]
+    at = signed_in(app_db, "anne", "caseworker", mine)
+    at.query_params["citizen"] = first
+    at.switch_page("pages/citizen.py").run()
+    next(b for b in at.button if b.key and b.key.startswith("propose_") and b.label == "Foreslå").click().run()
+    assert any("Foreslået: henvisning" in m for m in texts(at.success))
+    at.query_params["citizen"] = second
+    at.session_state["citizen_id"] = second
+    at.run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.subheader][0].endswith(second)
+    assert not any("Foreslået: henvisning" in m for m in texts(at.success))

@@ -1,5 +1,10 @@
 """A citizen's page: profile, barriers, wishes, history, ranked suggestions with reasons, a map,
-"Foreslå" (propose) and recording outcomes. Opening it is audited; only the own caseworker may."""
+"Foreslå" (propose) and recording outcomes. Opening it is audited; only the own caseworker may.
+
+Every action's result is shown where it was done (``ui.note``) and forgotten on another
+citizen's page; proposing something flagged not feasible, or whose places the plan holds for
+others, asks for a confirmation and a short reason (stored on the referral); a full opening
+offers no proposal; an outcome is confirmed before it is saved."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,10 +14,11 @@ import streamlit as st
 import ui
 from matcher.access import AccessDenied
 from matcher.caseload import (
-    ProposalRefused,
+    REFUSALS,
+    HeldForOthers,
     app_date,
+    free_places,
     history,
-    map_points,
     open_citizen,
     propose,
     record_outcome,
@@ -69,35 +75,56 @@ with right:
         st.markdown(f"**{ui.t('notes')}:** {p.notes}")
 
 st.subheader(ui.t("history"))
+lang = ui.lang()
 past = history(engine, citizen_id)
 if past.empty:
     st.info(ui.t("no_history"))
 else:
     shown = past.assign(
-        kind=past["kind"].map(lambda k: ui.kind(k)), outcome=past["outcome"].map(lambda o: ui.t("outcome_" + o)),
+        kind=past["kind"].map(ui.kind), outcome=past["outcome"].map(lambda o: ui.t("outcome_" + o)),
         proposed_on=past["proposed_on"].map(ui.day), outcome_on=past["outcome_on"].map(ui.day),
         source=past["source"].map(lambda v: ui.t("source_" + v)),
     )[["proposed_on", "kind", "title", "place", "outcome", "outcome_on", "source"]]
     shown = ui.columns(shown)
     st.dataframe(shown, hide_index=True, key="history_table")
-    pending = past[past["outcome"] == "pending"]
-    if len(pending):
-        with st.form("outcome_form"):
-            st.markdown(f"**{ui.t('record_outcome')}**")
-            referral = st.selectbox(
-                ui.t("referral"), pending["referral_id"].tolist(), key="outcome_referral",
-                format_func=lambda r: f"{pending.set_index('referral_id').at[r, 'title']} ({r})",
-            )
-            outcome = st.selectbox(ui.t("outcome"), list(OUTCOMES[1:]), key="outcome_value",
-                                   format_func=lambda o: ui.t("outcome_" + o))
-            when = st.date_input(ui.t("outcome_on"), value=on, key="outcome_date", format="DD.MM.YYYY")
-            if st.form_submit_button(ui.t("save_outcome")):
-                try:
-                    record_outcome(engine, user, referral, outcome, when if isinstance(when, date) else on)
-                    st.success(ui.t("outcome_saved"))
-                    st.rerun()
-                except (ProposalRefused, AccessDenied) as refused:
-                    st.error(ui.error(refused))
+
+pending = past[past["outcome"] == "pending"]
+outcome_place = f"outcome:{citizen_id}"
+if len(pending):
+    titles = dict(zip(pending["referral_id"], pending["title"] + " · " + pending["proposed_on"].map(ui.day)))
+    with st.form("outcome_form", clear_on_submit=False):
+        st.markdown(f"**{ui.t('record_outcome')}**")
+        referral = st.selectbox(ui.t("referral"), list(titles), key="outcome_referral", format_func=titles.get)
+        # No outcome is chosen for the caseworker: an unchosen one is refused below.
+        outcome = st.selectbox(ui.t("outcome"), list(OUTCOMES[1:]), index=None, key="outcome_value",
+                               placeholder=ui.t("choose_outcome"), format_func=lambda o: ui.t("outcome_" + o))
+        when = st.date_input(ui.t("outcome_on"), value=on, max_value=on, key="outcome_date", format="DD.MM.YYYY")
+        asked = st.form_submit_button(ui.t("save_outcome"))
+    if asked:
+        if outcome is None:
+            ui.note(outcome_place, "error", ui.t("outcome_missing"))
+            st.session_state.pop("confirm_outcome", None)
+        else:
+            st.session_state["confirm_outcome"] = (citizen_id, referral, outcome, when if isinstance(when, date) else on)
+            st.session_state.get("notes", {}).pop(outcome_place, None)
+    asking = st.session_state.get("confirm_outcome")
+    if asking and asking[0] == citizen_id and asking[1] in titles:
+        _, referral, outcome, when = asking
+        st.warning(ui.t("confirm_outcome", outcome=ui.t("outcome_" + outcome), title=titles[referral].split(" · ")[0],
+                        date=ui.day(when)))
+        yes, no = st.columns([1, 6])
+        if yes.button(ui.t("confirm"), key="confirm_outcome_yes", type="primary"):
+            st.session_state.pop("confirm_outcome", None)
+            try:
+                record_outcome(engine, user, referral, outcome, when)
+                ui.note(outcome_place, "success", ui.t("outcome_saved"))
+            except REFUSALS as refused:
+                ui.note(outcome_place, "error", ui.error(refused))
+            st.rerun()
+        if no.button(ui.t("cancel"), key="confirm_outcome_no"):
+            st.session_state.pop("confirm_outcome", None)
+            st.rerun()
+ui.show_note(outcome_place)
 
 st.subheader(ui.t("suggestions"))
 f1, f2, f3 = st.columns(3)
@@ -110,33 +137,95 @@ matcher = ui.matcher()
 if matcher is None:
     st.warning(ui.t("no_model"))
     st.stop()
-found = matcher.recommend(
-    citizen_id, k=ui.settings().default_k, as_of=on, kinds=kinds or None,
-    max_commute=max_commute, max_hours=max_hours,
-)
-table = suggestions_table(found, ui.lang(), already=set(past.loc[past["outcome"] == "pending", "opportunity_id"]))
+# The list is worked out once per citizen, filters, model and language and kept while the
+# caseworker acts on it: a proposed card stays, marked, where it was.
+asked_for = (citizen_id, tuple(kinds), max_commute, max_hours, id(matcher), lang)
+kept = st.session_state.get("suggestions")
+if kept is None or kept[0] != asked_for:
+    matcher.refresh_referrals()  # proposals and outcomes since the model was loaded, by anyone
+    found = matcher.recommend(
+        citizen_id, k=ui.settings().default_k, as_of=on, kinds=kinds or None,
+        max_commute=max_commute, max_hours=max_hours,
+    )
+    table = suggestions_table(found, lang, already=set(past.loc[past["outcome"] == "pending", "opportunity_id"]))
+    st.session_state["suggestions"] = kept = (asked_for, table)
+table = kept[1]
+free = free_places(engine, table["opportunity_id"], on)
+plan = ui.citizen_plan(citizen_id, table["opportunity_id"], on)
+
+
+def place_of(opportunity_id: str) -> str:
+    return f"propose:{citizen_id}:{opportunity_id}"
+
+
+def do_propose(row, reason: str | None = None) -> None:
+    """Propose, and note the result at the card; a place held for others asks for a reason."""
+    try:
+        rid = propose(engine, user, citizen_id, row.opportunity_id, on,
+                      {"rank": int(row.rank), "score": float(row.score)}, reason=reason)
+        ui.note(place_of(row.opportunity_id), "success", ui.t("proposed_here", referral=rid))
+        st.session_state.pop("confirming", None)
+    except HeldForOthers:
+        st.session_state["confirming"] = (citizen_id, row.opportunity_id)
+    except REFUSALS as refused:
+        ui.note(place_of(row.opportunity_id), "error", ui.error(refused))
+    st.rerun()
+
+
 if table.empty:
     st.info(ui.t("no_suggestions"))
 for kind, group in table.groupby("kind", sort=False):
     st.markdown(f"#### {ui.kind(kind)}")
     for row in group.itertuples():
+        here = place_of(row.opportunity_id)
+        done = st.session_state.get("notes", {}).get(here, ("", ""))[0] == "success"
+        places = free.get(row.opportunity_id, 0)
+        plan_word = plan.note(row.opportunity_id) if plan is not None else None
+        held_for_others = plan_word is not None and plan_word[0] == "plan_held_for_others" and plan_word[1]["left"] <= 0
         with st.container(border=True):
             a, b = st.columns([5, 1])
             a.markdown(
                 f"**{row.rank}. {row.title}** · {row.place} · {ui.score_text(row.score, row.chance)} · "
-                f"{ui.t('commute')} {ui.minutes(row.commute_minutes)}"
+                f"{ui.t('commute')} {ui.minutes(row.commute_minutes)} · "
+                + (ui.t("free_places_n", n=places) if places > 0 else f"**{ui.t('full_no_place')}**")
             )
             a.caption(row.reasons)
-            if b.button(ui.t("propose"), key=f"propose_{row.opportunity_id}"):
-                try:
-                    rid = propose(engine, user, citizen_id, row.opportunity_id, on,
-                                  {"rank": int(row.rank), "score": float(row.score)})
-                    st.session_state["last_proposal"] = rid
+            if plan_word is not None:
+                a.caption("🗺 " + ui.t(plan_word[0], **plan_word[1]))
+            if done or places <= 0:
+                pass  # proposed already, or full: nothing to propose
+            elif row.feasible and not held_for_others:
+                if b.button(ui.t("propose"), key=f"propose_{row.opportunity_id}"):
+                    do_propose(row)
+            elif b.button(ui.t("propose_anyway"), key=f"propose_{row.opportunity_id}"):
+                st.session_state["confirming"] = (citizen_id, row.opportunity_id)
+                st.rerun()
+            if st.session_state.get("confirming") == (citizen_id, row.opportunity_id) and not done and places > 0:
+                why = [ui.t("infeasible_" + f) for f in row.flags] + ([ui.t("held_by_plan")] if held_for_others or row.feasible else [])
+                with st.form(f"confirm_{row.opportunity_id}"):
+                    st.warning(ui.t("confirm_propose_title", why=", ".join(why)))
+                    reason = st.text_input(ui.t("override_reason"), key=f"reason_{row.opportunity_id}", max_chars=500)
+                    yes, no = st.columns([1, 4])
+                    go = yes.form_submit_button(ui.t("confirm_propose"), type="primary")
+                    stop = no.form_submit_button(ui.t("cancel"))
+                if stop:
+                    st.session_state.pop("confirming", None)
                     st.rerun()
-                except (ProposalRefused, AccessDenied) as refused:
-                    st.error(ui.error(refused))
-if st.session_state.get("last_proposal"):
-    st.success(ui.t("proposed", referral=st.session_state["last_proposal"]))
+                if go:
+                    if not reason.strip():
+                        st.error(ui.t("reason_required"))
+                    else:
+                        do_propose(row, reason.strip())
+            ui.show_note(here)
 
-st.subheader(ui.t("map"))
-st.map(map_points(p, table), latitude="lat", longitude="lon", color="color", size="size")
+st.subheader(ui.t("map_title"))
+st.caption(ui.t("map_legend"))
+
+
+@st.fragment
+def the_map() -> None:
+    """Drawn last, in its own fragment: the list above is ready before it."""
+    st.pydeck_chart(ui.map_deck(p, table, plan.held if plan is not None else None), height=460, key="citizen_map")
+
+
+the_map()
