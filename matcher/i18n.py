@@ -623,6 +623,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{n} på kortlisten er markeret »ikke muligt nu« ({ids}). Skriv en begrundelse for at foreslå dem alligevel.",
         "{n} on the shortlist are flagged 'not feasible now' ({ids}). Give a reason to propose them anyway.",
     ),
+    "action_shortlist": ("ændrede kortliste", "changed a shortlist"),
     "choose_version": ("Vælg version", "Choose a version"),
     "confirm_promote": ("Gør version {version} til aktuel model i stedet for version {current}?", "Make version {version} the current model instead of version {current}?"),
     "confirm_rollback": ("Rul tilbage: version {to} bliver aktuel model i stedet for version {current}?", "Roll back: version {to} becomes the current model instead of version {current}?"),
