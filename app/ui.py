@@ -277,22 +277,6 @@ def plan_caption(status) -> str:
     return text + (" " + t("plan_stale") if status.stale else "")
 
 
-
-def plan_notes(citizen_id: str, opportunity_ids) -> dict[str, str]:
-    """The plan's word on each listed opening for this citizen's page: held for the citizen, or
-    how many places it gives to others and how many are left (``plan_store.CitizenPlan.note``)."""
-    from matcher import plan_store
-
-    status = plan()
-    found = plan_store.citizen_plan(engine(), status.run_id if status else None, citizen_id, opportunity_ids)
-    notes = {}
-    for opportunity_id in opportunity_ids:
-        note = found.note(opportunity_id)
-        if note is not None:
-            notes[opportunity_id] = t(note[0], **note[1])
-    return notes
-
-
 def citizen_plan(citizen_id: str, opportunity_ids, on=None):
     """What the latest stored municipal plan for the day says about this citizen and these
     openings (``matcher.plan_store.CitizenPlan``), or None when no plan was made for the day."""
