@@ -49,6 +49,27 @@ def _date(value: str | None) -> date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}")
 
 
+EngineOption = typer.Option("local", "--engine", help="local: this process; dask: a Dask cluster (see --scheduler)")
+SchedulerOption = typer.Option(
+    None, "--scheduler", help="With --engine dask: a running cluster's scheduler address (default: a LocalCluster here)"
+)
+
+
+def _client(engine: str, scheduler: str | None):
+    """A Dask client context for ``--engine dask``, or None for ``local``."""
+    from contextlib import nullcontext
+
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter(f"--engine takes local or dask, got {engine!r}")
+    if engine == "local":
+        if scheduler:
+            raise typer.BadParameter("--scheduler needs --engine dask")
+        return nullcontext()
+    from matcher.cluster import dask_client
+
+    return dask_client(scheduler)
+
+
 def _shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -111,13 +132,21 @@ def import_(
 @app.command()
 def train(
     as_of: Optional[str] = AsOfOption,
+    engine: str = EngineOption,
+    scheduler: Optional[str] = SchedulerOption,
     db: Optional[str] = DbOption,
 ) -> None:
     """Train on referrals proposed before DATE, register the model, promote it if it passes the gate
-    (audited as cli:<OS user>)."""
+    (audited as cli:<OS user>). With --engine dask the features are built on the cluster, the fit runs here."""
     from matcher.training import train_and_register
 
-    result = train_and_register(_engine(db), as_of=_date(as_of))
+    with _client(engine, scheduler) as client:
+        features = None
+        if client is not None:
+            from matcher.cluster import DaskFeatures
+
+            features = DaskFeatures(client)
+        result = train_and_register(_engine(db), as_of=_date(as_of), features=features)
     typer.echo(result.describe())
 
 
@@ -132,6 +161,8 @@ def recommend(
     allocate: bool = typer.Option(
         False, "--allocate", help="With --all: the municipal plan, every list chosen jointly under the free places (score: chance of success)"
     ),
+    engine: str = EngineOption,
+    scheduler: Optional[str] = SchedulerOption,
     db: Optional[str] = DbOption,
 ) -> None:
     """Top K open opportunities for one citizen (with reasons) or for all (to a CSV)."""
@@ -146,25 +177,37 @@ def recommend(
         raise typer.BadParameter("--allocate plans every citizen at once: use it with --all")
     if allocate and parts is not None:
         raise typer.BadParameter("--allocate plans all citizens jointly: not with --shard")
+    if engine == "dask" and not all_:
+        raise typer.BadParameter("--engine dask is for the batch: use it with --all")
+    if engine == "dask" and parts is not None:
+        raise typer.BadParameter("--engine dask splits the batch itself: not with --shard")
+    cluster = _client(engine, scheduler)
     matcher = Matcher.load(_engine(db))
     k = k or get_settings().default_k
-    if allocate:
-        from matcher.plan import plan_for
+    if not all_:
+        for s in matcher.recommend(citizen, k=k, as_of=_date(as_of)):
+            typer.echo(s.describe())
+        return
+    with cluster as client:
+        if allocate:
+            from matcher.plan import plan_for
 
-        plan = plan_for(matcher, k=k, as_of=_date(as_of))
+            plan = plan_for(matcher, k=k, as_of=_date(as_of), client=client)
+        elif client is not None:
+            from matcher.cluster import recommend_all_on
+
+            frame = recommend_all_on(client, matcher, k=k, as_of=_date(as_of))
+        else:
+            frame = matcher.recommend_all(k=k, as_of=_date(as_of), shard=parts)
+    if allocate:
         plan.lists.to_csv(out, index=False)
         typer.echo(
             f"wrote {len(plan.lists)} rows for {plan.lists['citizen_id'].nunique()} citizens to {out}; "
             f"the plan holds {len(plan.assignment)} places (expected successes by the model: {plan.objective:.1f})"
         )
         return
-    if all_:
-        frame = matcher.recommend_all(k=k, as_of=_date(as_of), shard=parts)
-        frame.to_csv(out, index=False)
-        typer.echo(f"wrote {len(frame)} rows for {frame['citizen_id'].nunique()} citizens to {out}")
-        return
-    for s in matcher.recommend(citizen, k=k, as_of=_date(as_of)):
-        typer.echo(s.describe())
+    frame.to_csv(out, index=False)
+    typer.echo(f"wrote {len(frame)} rows for {frame['citizen_id'].nunique()} citizens to {out}")
 
 
 @app.command()

@@ -57,6 +57,7 @@ from matcher.settings import get_settings
 
 LIST_COLUMNS = ["citizen_id", "rank", "opportunity_id", "score"]
 DETAIL_COLUMNS = LIST_COLUMNS + ["assigned", "room_left"]
+PAIR_COLUMNS = ["citizen_id", "opportunity_id", "score", "value", "feasible", "eligible"]
 
 
 @dataclass
@@ -206,7 +207,7 @@ def allocate(
 
 
 def score_pairs(matcher, as_of: date | pd.Timestamp | str | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Every active citizen x every suggestable opening on ``as_of``, scored by ``matcher``'s ranker.
+    """Every active citizen x the suggestable openings retrieval keeps on ``as_of``, scored by ``matcher``'s ranker.
 
     Returns the pairs (``citizen_id, opportunity_id, score, value, feasible, eligible``) and the
     free capacity per suggestable opening. ``value`` is what the ranking policy orders by, as a
@@ -215,28 +216,44 @@ def score_pairs(matcher, as_of: date | pd.Timestamp | str | None = None) -> tupl
     shows); ``eligible``: no hard rule switched on in settings broken (a place is held only there). The ranker must estimate chances: a plan adds values up across citizens, which a
     score that only orders one citizen's list cannot support.
     """
-    from matcher.features.candidates import suggestable
-    from matcher.ranking import hard_rule_breaches, ranking_index
     from matcher.service import latest_date
 
-    world = matcher.world
-    day = latest_date(world) if as_of is None else pd.Timestamp(as_of).normalize()
-    capacity = suggestable(world, day).set_index("opportunity_id")["free_capacity"].astype(np.int64)
-    columns = ["citizen_id", "opportunity_id", "score", "value", "feasible", "eligible"]
-    parts = []
-    for pairs, pred, flags in matcher.score_all(day):
-        if pred.chance is None:
-            raise ValueError(
-                "plan: the model gives no chance of success (a lambdarank model only orders each list); "
-                "train a probabilistic structure (settings.ranker.structure = 'binary' or 'chain') to plan"
-            )
-        value = np.exp(ranking_index(pred.score, pred.chance, pred.acceptance))
-        parts.append(pairs.assign(score=pred.score, value=value, feasible=~flags.any(axis=1).to_numpy(),
-                                  eligible=~hard_rule_breaches(flags))[columns])
-    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)), capacity
+    day = latest_date(matcher.world) if as_of is None else pd.Timestamp(as_of).normalize()
+    capacity = plan_capacity(matcher, day)
+    parts = [plan_pairs(pairs, pred, flags) for pairs, pred, flags in matcher.score_all(day)]
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PAIR_COLUMNS)), capacity
 
 
-def plan_for(matcher, k: int, as_of: date | pd.Timestamp | str | None = None) -> Plan:
-    """The plan on ``as_of`` for every active citizen, from ``matcher``'s model (the CLI's ``--allocate``)."""
-    pairs, capacity = score_pairs(matcher, as_of)
+def plan_capacity(matcher, day: pd.Timestamp) -> pd.Series:
+    """Free places per suggestable opening on ``day``."""
+    from matcher.features.candidates import suggestable
+
+    return suggestable(matcher.world, day).set_index("opportunity_id")["free_capacity"].astype(np.int64)
+
+
+def plan_pairs(pairs: pd.DataFrame, pred, flags: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs as the plan takes them (``PAIR_COLUMNS``; see :func:`score_pairs`)."""
+    from matcher.ranking import hard_rule_breaches, ranking_index
+
+    if pred.chance is None:
+        raise ValueError(
+            "plan: the model gives no chance of success (a lambdarank model only orders each list); "
+            "train a probabilistic structure (settings.ranker.structure = 'binary' or 'chain') to plan"
+        )
+    value = np.exp(ranking_index(pred.score, pred.chance, pred.acceptance))
+    return pairs.assign(score=pred.score, value=value, feasible=~flags.any(axis=1).to_numpy(),
+                        eligible=~hard_rule_breaches(flags))[PAIR_COLUMNS]
+
+
+def plan_for(matcher, k: int, as_of: date | pd.Timestamp | str | None = None, client=None) -> Plan:
+    """The plan on ``as_of`` for every active citizen, from ``matcher``'s model (the CLI's ``--allocate``).
+
+    ``client``: a Dask client (``matcher.cluster``): the pairs are scored on its workers, the
+    assignment is solved here, on one node (min-cost flow does not split)."""
+    if client is not None:
+        from matcher.cluster import score_pairs_on
+
+        pairs, capacity = score_pairs_on(client, matcher, as_of)
+    else:
+        pairs, capacity = score_pairs(matcher, as_of)
     return allocate(pairs, capacity, k)

@@ -5,7 +5,9 @@ Rules (documented here once):
 - ``as_of=None`` means the latest date in the data: the later of the last proposal date and the
   last ``open_from`` (a nightly export's "today").
 - Suggestable: open on ``as_of`` with free capacity, never proposed to that citizen on or before
-  ``as_of`` (``matcher.features.candidates``).
+  ``as_of`` (``matcher.features.candidates``). The ranker scores only what retrieval keeps of
+  these (``matcher.retrieval``: reachable, at most a few hundred a citizen), from a warm index
+  per date; the batch goes in partitions of citizens, here or on Dask (``matcher.cluster``).
 - The order is the ranking policy's (``matcher.ranking``): the model's score, no near-duplicates,
   diversity where scores are close. Stated limits (licence missing, too many hours, beyond the
   commute limit, Danish two levels short) are flags with reasons (``feasible=False``), not a
@@ -34,13 +36,21 @@ from matcher.i18n import kind_label, t
 from matcher.models.base import Explains, Prediction, predict
 from matcher.ranking import policy_frame, rank_lists
 from matcher.reasons import explain, topic_contributions
+from matcher.retrieval import RetrievalIndex
 from matcher.settings import get_settings
 from matcher.world import World
 
-# Pairs scored at once by recommend_all: bounds memory (about 70 float columns a pair).
-PAIRS_PER_CHUNK = 250_000
 # Shared skills looked at for a reason's examples (the first two with a name in the reader's language).
 SKILL_EXAMPLES = 20
+
+# The contract's ``recommend --all`` columns.
+ALL_COLUMNS = ["citizen_id", "rank", "opportunity_id", "score"]
+
+
+def concat_parts(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The parts' rows in order (an empty frame with ``columns`` when there are none)."""
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 class NoTrainedModel(RuntimeError):
@@ -131,6 +141,7 @@ class Matcher:
         # The ranker's own feature settings (frozen at fit), so today's settings cannot change its scores.
         self.space = FeatureSpace.of(world, getattr(ranker, "feature_config", None))
         self._open: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._index: dict[pd.Timestamp, RetrievalIndex] = {}
         self._taxonomy = self.space.taxonomy
         self._dup = dup_keys(self.space.opportunities)
         # What the referrals table looked like when read (refresh_referrals), when known.
@@ -168,6 +179,14 @@ class Matcher:
         self._open.clear()
         return True
 
+    def __getstate__(self) -> dict:
+        # Shipped to Dask workers: everything but the database connection pool.
+        return {**self.__dict__, "engine": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.space.rebind(self.world)
+
     # ---- helpers ---------------------------------------------------------------------------
 
     def _label_en(self, uri: str | None) -> str:
@@ -182,6 +201,14 @@ class Matcher:
                 self._open.clear()
             self._open[as_of] = suggestable(self.world, as_of)
         return self._open[as_of]
+
+    def retrieval(self, as_of: pd.Timestamp) -> RetrievalIndex:
+        """The warm retrieval index of ``as_of`` (built on first use, a few kept)."""
+        if as_of not in self._index:
+            if len(self._index) > 2:
+                self._index.clear()
+            self._index[as_of] = RetrievalIndex(self.space, self._open_on(as_of), self.world.referrals, as_of)
+        return self._index[as_of]
 
     def _predict(self, pairs: pd.DataFrame, details: dict | None = None) -> tuple[pd.DataFrame, Prediction, pd.DataFrame]:
         """Features, the ranker's prediction and the stated-limit flags of ``pairs``."""
@@ -275,10 +302,7 @@ class Matcher:
             if unknown:
                 raise ValueError(f"kinds: unknown kind(s) {unknown}; choose from {list(KINDS)}")
         day = self._date(as_of)
-        opps = self._open_on(day)
-        if kinds is not None:
-            opps = opps[opps["kind"].isin(kinds)]
-        pairs = candidate_pairs(self.world, [citizen_id], opps["opportunity_id"], day)
+        pairs = self.retrieval(day).pairs([citizen_id], kinds)
         if pairs.empty:
             return []
         details: dict = {}
@@ -311,27 +335,44 @@ class Matcher:
         features, pred, flags = self._predict(pairs, details)
         return self._suggestions(pairs, features, pred, flags, details, self._ranked(pairs, pred, flags, k, group="opportunity_id"))
 
-    def _batch(self, as_of, shard):
+    def batch_citizens(self, as_of, shard: tuple[int, int] | None = None) -> tuple[pd.Timestamp, np.ndarray]:
+        """The date and the citizens active on it (part ``i`` of ``n`` of a stable id hash with ``shard``)."""
         day = self._date(as_of)
         citizens = self.world.active_citizens(day)["citizen_id"]
         if shard is not None:
             i, n = shard
             citizens = citizens[pd.util.hash_pandas_object(citizens, index=False).to_numpy() % n == i]
-        return day, citizens.to_numpy(), self._open_on(day)["opportunity_id"].to_numpy()
+        return day, citizens.to_numpy()
+
+    @staticmethod
+    def partitions(citizens: np.ndarray) -> list[np.ndarray]:
+        """The batch's partitions of citizens: at most ``settings.scale.partition_pairs`` retrieved pairs each."""
+        s = get_settings()
+        per_part = max(1, s.scale.partition_pairs // max(1, s.retrieval.candidates))
+        return [citizens[i : i + per_part] for i in range(0, len(citizens), per_part)]
+
+    def score_part(self, day: pd.Timestamp, citizen_ids) -> tuple[pd.DataFrame, Prediction, pd.DataFrame] | None:
+        """Retrieved pairs of ``citizen_ids`` on ``day``, scored: (pairs, prediction, flags); None when none."""
+        pairs = self.retrieval(day).pairs(citizen_ids)
+        if pairs.empty:
+            return None
+        _, pred, flags = self._predict(pairs)
+        return pairs, pred, flags
+
+    def rank_part(self, day: pd.Timestamp, citizen_ids, k: int) -> pd.DataFrame:
+        """The contract's ``--all`` rows for ``citizen_ids``: ``citizen_id, rank, opportunity_id, score``."""
+        scored = self.score_part(day, citizen_ids)
+        if scored is None:
+            return pd.DataFrame(columns=ALL_COLUMNS)
+        return self._ranked(*scored, k)[ALL_COLUMNS].reset_index(drop=True)
 
     def score_all(self, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None):
-        """Every suggestable pair of every active citizen, chunk by chunk: frames with
-        ``citizen_id, opportunity_id, score, chance, acceptance, index, breach`` and the flags."""
-        day, citizens, opps = self._batch(as_of, shard)
-        if len(citizens) == 0 or len(opps) == 0:
-            return
-        per_chunk = max(1, PAIRS_PER_CHUNK // len(opps))
-        for start in range(0, len(citizens), per_chunk):
-            pairs = candidate_pairs(self.world, citizens[start : start + per_chunk], opps, day)
-            if pairs.empty:
-                continue
-            _, pred, flags = self._predict(pairs)
-            yield pairs, pred, flags
+        """Every retrieved pair of every active citizen, partition by partition: (pairs, prediction, flags)."""
+        day, citizens = self.batch_citizens(as_of, shard)
+        for part in self.partitions(citizens):
+            scored = self.score_part(day, part)
+            if scored is not None:
+                yield scored
 
     def recommend_all(
         self, k: int = 10, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None
@@ -341,6 +382,6 @@ class Matcher:
         ``shard=(i, n)`` keeps the citizens whose stable id hash falls in part ``i`` of ``n``, so that
         ``n`` workers of a distributed engine can split the batch.
         """
-        columns = ["citizen_id", "rank", "opportunity_id", "score"]
-        parts = [self._ranked(pairs, pred, flags, k)[columns] for pairs, pred, flags in self.score_all(as_of, shard)]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        day, citizens = self.batch_citizens(as_of, shard)
+        parts = [self.rank_part(day, part, k) for part in self.partitions(citizens)]
+        return concat_parts(parts, ALL_COLUMNS)

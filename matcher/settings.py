@@ -177,6 +177,25 @@ class AuditSettings(Section):
     seed: int = 2026
 
 
+class RetrievalSettings(Section):
+    """The first stage (``matcher.retrieval``): which places the ranker scores for a citizen."""
+
+    # At most this many candidates per citizen (half nearest in occupation, half nearest by commute).
+    candidates: int = 300
+    # Reachable: a commute within this many times the citizen's own limit.
+    reach_factor: float = 3.0
+
+
+class ScaleSettings(Section):
+    """Batch scoring on Dask (``matcher.cluster``)."""
+
+    # A partition holds at most this many (citizen, place) pairs: about 0.6 KB each while scored.
+    partition_pairs: int = 200_000
+    # A LocalCluster when no scheduler address is given: workers, one thread each, memory limit each.
+    workers: int = 2
+    worker_memory: str = "4GB"
+
+
 class AuthSettings(Section):
     """Sign-in: local passwords (argon2) by default; OpenID Connect through st.login in production."""
 
@@ -237,6 +256,8 @@ class Settings(BaseSettings):
     offpolicy: OffPolicySettings = Field(default_factory=OffPolicySettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
     mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"

@@ -137,10 +137,10 @@ def _flat_params(ranker: Ranker) -> dict[str, str]:
 class _Features:
     """Feature matrices for one world, one per feature config (challenger and champion may differ)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, features: Callable | None = None) -> None:
         from matcher.features.build import FeatureSpace
 
-        self.world, self._spaces, self._space_of = world, {}, FeatureSpace.of
+        self.world, self._spaces, self._space_of, self._features = world, {}, FeatureSpace.of, features
 
     def space(self, config):
         if config not in self._spaces:
@@ -148,7 +148,10 @@ class _Features:
         return self._spaces[config]
 
     def pairs(self, frame: pd.DataFrame, config) -> Pairs:
-        return make_pairs(self.world, frame, self.space(config))
+        if self._features is None:
+            return make_pairs(self.world, frame, self.space(config))
+        frame = frame.reset_index(drop=True)
+        return Pairs(frame, self._features(self.world, frame, self.space(config)), self.world)
 
 
 def _champion_on(at_h: _Features, fit_frame, hold_frame) -> tuple[str | None, float | None, str, Ranker | None]:
@@ -197,6 +200,7 @@ def train_and_register(
     ranker: Ranker | None = None,
     progress: Callable[[float, str], None] | None = None,
     actor=None,
+    features: Callable | None = None,
 ) -> TrainResult:
     """Train on referrals proposed before ``as_of`` (all when None), gate, refit, log, register, promote.
 
@@ -204,6 +208,8 @@ def train_and_register(
     have ``refit`` to be served. ``progress``: called with a fraction 0..1 and the step under way.
     ``actor``: who trains (a signed-in data scientist; default the command line's operator),
     authorised and audited by the registry, which also marks runs of killed trainings failed.
+    ``features``: builds the feature matrices, ``(world, frame, space) -> DataFrame`` (default:
+    here, ``build_features``; ``matcher.cluster.DaskFeatures`` builds them on a Dask cluster).
     """
     report = progress or (lambda fraction, step: None)
     import mlflow
@@ -230,7 +236,7 @@ def train_and_register(
     h = holdout_start(window, settings.evaluation.holdout_fraction)
     fit_frame = labelled_pairs(world, None, h)
     hold_frame = window[pd.to_datetime(window["as_of"]) >= h]
-    at_h = _Features(world.as_of(h))
+    at_h = _Features(world.as_of(h), features)
 
     report(0.15, f"features for {len(fit_frame):,} training and {len(hold_frame):,} held-out referrals")
     fit_pairs, hold_pairs = at_h.pairs(fit_frame, ranker.feature_config), at_h.pairs(hold_frame, ranker.feature_config)
@@ -242,7 +248,7 @@ def train_and_register(
     champion_before, champion_ndcg, note, twin = _champion_on(at_h, fit_frame, hold_frame)
     promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, note)
     estimate = champion_estimate = None
-    at_end = _Features(world.as_of(end))
+    at_end = _Features(world.as_of(end), features)
     if settings.offpolicy.gate_estimate:
         report(0.55, "off-policy estimate of both on the held-out window's logged meetings")
         estimate, champion_estimate, sentence = _offpolicy_gate(at_end, h, end, ranker, twin, fit_pairs)

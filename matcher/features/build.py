@@ -110,6 +110,13 @@ class FeatureSpace:
             config=config,
         )
 
+    def rebind(self, world: World) -> None:
+        """Claim ``world`` again after both were unpickled together (a Dask worker): object ids change
+        in transit, and ``serves`` compares them. Only for the very world this space was built from."""
+        self._source = (id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers))
+        if self.history is not None:
+            self.history.source = id(world.referrals)
+
     def serves(self, world: World) -> bool:
         """Whether this space was built from the same citizen, opportunity and history tables."""
         return self._source == (id(world.citizens), id(world.opportunities), id(world.work_history), id(world.employers))

@@ -50,11 +50,12 @@ class OccupationSpace:
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Cosine similarity of occupation rows ``a[i]`` and ``b[i]`` (row indices).
 
-        Rounded to 5 decimals and clipped to [-1, 1]: float32 BLAS sums differ in their last bits
-        with the batch's shape (1.0000004 vs 1.0), and a tree split at 1.0 must not make a pair's
-        score depend on which other pairs were scored with it.
+        Computed in float64, rounded to 5 decimals and clipped to [-1, 1]: BLAS sums differ in their
+        last bits with the batch's shape (float32: 1.0000004 vs 1.0, and 0.510435 falls either side
+        of a rounding), and a pair's value must not depend on which other pairs were computed with
+        it (a Dask partition, a retrieved batch).
         """
-        raw = _gather(lambda ua, ub: self.vectors[ua] @ self.vectors[ub].T, a, b)
+        raw = _gather(lambda ua, ub: self.vectors[ua].astype(np.float64) @ self.vectors[ub].astype(np.float64).T, a, b)
         return np.clip(np.round(raw, 5), -1.0, 1.0)
 
     def isco_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
