@@ -1,12 +1,18 @@
 """Employer liaison: pick an employer or an opening, see ranked consenting candidates with
-reasons and the opening's free places, shortlist, and propose."""
+reasons and the opening's free places, shortlist (kept in the database), and propose.
+
+A full opening offers no shortlist and no proposal; proposing candidates flagged "ikke muligt
+nu", or places the municipal plan holds for others, needs a short reason (stored on the
+referral). The result shows by the button and the free places, the candidates and the
+shortlist are read again after it."""
 from __future__ import annotations
 
 import streamlit as st
 
 import ui
+from matcher import shortlist as shortlists
 from matcher.access import AccessDenied
-from matcher.caseload import ProposalRefused, app_date, free_capacity, propose
+from matcher.caseload import REFUSALS, app_date, free_capacity, propose
 from matcher import plan_store
 from matcher.plan_store import opening_plan
 from matcher.liaison import employers_with_openings, openings, view_candidates
@@ -21,12 +27,16 @@ employers = employers_with_openings(engine, on)
 if employers.empty:
     st.info(ui.t("no_openings"))
     st.stop()
-names = dict(zip(employers["employer_id"], employers["employer"]))
+# Two employers of the same name are told apart by their id: each is listed once.
+twice = employers["employer"].duplicated(keep=False)
+names = dict(zip(employers["employer_id"], employers["employer"].where(~twice, employers["employer"] + " (" + employers["employer_id"] + ")")))
 employer_id = st.selectbox(ui.t("employer"), list(names), format_func=names.get, key="employer_pick")
 opps = openings(engine, on, employer_id)
 # The municipal plan: how many citizens it directs to each opening, and how many lists show it.
 plan = ui.plan()
 opps = opps.join(opening_plan(engine, plan.run_id if plan else None, opps["opportunity_id"]), on="opportunity_id")
+for column in ("plan_directed", "plan_listed"):
+    opps[column] = opps[column].fillna(0).astype(int) if column in opps else 0
 shown = opps[["title", "kind", "hours_per_week", "danish_required", "capacity", "free_capacity", "plan_directed", "plan_listed", "district"]].assign(
     kind=opps["kind"].map(ui.kind), danish_required=opps["danish_required"].map(ui.danish)
 )
@@ -34,8 +44,10 @@ shown = ui.columns(shown)
 st.dataframe(shown, hide_index=True, key="openings_table")
 titles = dict(zip(opps["opportunity_id"], opps["title"] + " · " + opps["kind"].map(ui.kind)))
 opportunity_id = st.selectbox(ui.t("opening"), list(titles), format_func=titles.get, key="opening_pick")
+ui.keep_notes(opportunity_id)  # results belong to the opening they were made on
 free = free_capacity(engine, opportunity_id, on)
 st.metric(ui.t("col_free_capacity"), free)
+here = f"liaison:{opportunity_id}"
 
 matcher = ui.matcher()
 if matcher is None:
@@ -45,6 +57,7 @@ if matcher is None:
 # after a proposal.
 if st.session_state.get("viewed_opening") != (opportunity_id, ui.lang()):
     try:
+        matcher.refresh_referrals()  # proposals since the model was loaded, by anyone
         st.session_state["candidates"] = view_candidates(
             engine, user, matcher, opportunity_id, on, ui.settings().default_k, ui.lang()
         )
@@ -54,10 +67,26 @@ if st.session_state.get("viewed_opening") != (opportunity_id, ui.lang()):
     st.session_state["viewed_opening"] = (opportunity_id, ui.lang())
 table = st.session_state["candidates"]
 if table.empty:
+    ui.show_note(here)
     st.info(ui.t("no_candidates"))
     st.stop()
+if free <= 0:
+    st.warning(ui.t("opening_full"))
 
-shortlist: set[str] = st.session_state.setdefault("shortlist", set())
+chosen_set = set(shortlists.of(engine, user, opportunity_id))
+
+
+def toggle(citizen_id: str, key: str) -> None:
+    """Store the tick at once: the shortlist lives in the database."""
+    try:
+        if st.session_state[key]:
+            shortlists.add(engine, user, opportunity_id, citizen_id)
+        else:
+            shortlists.remove(engine, user, opportunity_id, citizen_id)
+    except AccessDenied as refused:
+        ui.note(here, "error", ui.error(refused))
+
+
 for row in table.itertuples():
     with st.container(border=True):
         a, b = st.columns([5, 1])
@@ -72,26 +101,43 @@ for row in table.itertuples():
             f"{ui.t('experience')}: {row.experience or ui.t('none')} · {ui.t('wishes')}: {row.wishes or ui.t('none')}"
         )
         a.caption(row.reasons)
-        picked = b.checkbox(ui.t("shortlist"), value=row.citizen_id in shortlist, key=f"short_{opportunity_id}_{row.citizen_id}")
-        (shortlist.add if picked else shortlist.discard)(row.citizen_id)
+        if free > 0:
+            key = f"short_{opportunity_id}_{row.citizen_id}"
+            # The widget shows what the database holds, whatever this browser ticked before.
+            st.session_state[key] = row.citizen_id in chosen_set
+            b.checkbox(ui.t("shortlist"), key=key, on_change=toggle, args=(row.citizen_id, key))
 
-chosen = [c for c in table["citizen_id"] if c in shortlist]
+if free <= 0:
+    ui.show_note(here)
+    st.stop()
+chosen = [c for c in table["citizen_id"] if c in chosen_set]
 st.markdown(f"**{ui.t('shortlist')}:** {', '.join(chosen) or ui.t('none')}")
+flagged = [c for c in chosen if not bool(table.set_index("citizen_id").at[c, "feasible"])]
 held = plan_store.citizen_plan(engine, plan.run_id if plan else None, "", [opportunity_id]).to_others.get(opportunity_id, 0)
-reason = None
+needs_reason = bool(flagged) or held >= free
 if held:
     st.caption(ui.t("plan_held_for_others", others=held, left=max(free - held, 0)))
-    reason = st.text_input(ui.t("plan_held_reason"), key=f"plan_reason_{opportunity_id}", max_chars=500) or None
+if flagged:
+    st.warning(ui.t("shortlist_infeasible", n=len(flagged), ids=", ".join(flagged)))
+reason = None
+if needs_reason and chosen:
+    reason = st.text_input(ui.t("override_reason"), key=f"reason_{opportunity_id}", max_chars=500).strip() or None
 if st.button(ui.t("propose_shortlist"), key="propose_shortlist", disabled=not chosen, type="primary"):
-    done = []
-    for citizen_id in chosen[: max(free, 0)]:
-        try:
-            done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}, reason=reason))
-            shortlist.discard(citizen_id)
-        except (ProposalRefused, AccessDenied) as refused:
-            st.error(ui.error(refused))
-    if len(chosen) > free:
-        st.warning(ui.t("over_capacity", free=free))
-    if done:
-        st.session_state.pop("viewed_opening", None)
-        st.success(ui.t("proposed_many", n=len(done)))
+    if needs_reason and reason is None:
+        ui.note(here, "error", ui.t("reason_required"))
+    else:
+        done, refusals = [], []
+        for citizen_id in chosen[: max(free, 0)]:
+            try:
+                done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}, reason=reason))
+                shortlists.remove(engine, user, opportunity_id, citizen_id, why="proposed")
+            except REFUSALS as refused:
+                refusals.append(f"{citizen_id}: {ui.error(refused)}")
+        parts = [ui.t("proposed_many", n=len(done))] if done else []
+        if len(chosen) > free:
+            parts.append(ui.t("over_capacity", free=free))
+        parts += refusals
+        ui.note(here, "success" if done and not refusals else "warning" if done else "error", " ".join(parts))
+        st.session_state.pop("viewed_opening", None)  # the candidates and free places as they are now
+    st.rerun()
+ui.show_note(here)

@@ -3,6 +3,7 @@ plots, feature importance, retraining in the background through the quality gate
 roll back."""
 from __future__ import annotations
 
+from datetime import timezone
 from pathlib import Path
 
 import pandas as pd
@@ -66,20 +67,42 @@ else:
             column_config={ui.t("col_gain_share"): st.column_config.ProgressColumn(
                 format="%.3f", min_value=0.0, max_value=float(importance.max()))},
         )
+    # Promote and roll back say what they will do and ask first; nothing is chosen beforehand.
+    current = str(champion.get("version", "–"))
     a, b = st.columns(2)
     with a:
-        version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), key="promote_version")
-        if st.button(ui.t("promote"), key="promote"):
-            try:
-                st.success(registry.promote(version, engine=engine, actor=user))
-            except (registry.RegistryError, AccessDenied) as problem:
-                st.error(ui.error(problem))
+        version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), index=None,
+                               placeholder=ui.t("choose_version"), key="promote_version")
+        if st.button(ui.t("promote"), key="promote", disabled=version is None or version == current):
+            st.session_state["models_confirm"] = ("promote", version, current)
+    back = registry.rollback_plan()
     with b:
-        if st.button(ui.t("rollback"), key="rollback"):
+        if back is None:
+            st.caption(ui.t("no_rollback"))
+        if st.button(ui.t("rollback"), key="rollback", disabled=back is None):
+            st.session_state["models_confirm"] = ("rollback", back[1], back[0])
+    asking = st.session_state.get("models_confirm")
+    if asking is not None:
+        what, target, replaced = asking
+        st.warning(ui.t("confirm_promote", version=target, current=replaced) if what == "promote"
+                   else ui.t("confirm_rollback", to=target, current=replaced))
+        yes, no = st.columns([1, 6])
+        if yes.button(ui.t("confirm"), key="models_confirm_yes", type="primary"):
+            st.session_state.pop("models_confirm", None)
             try:
-                st.success(registry.rollback(engine=engine, actor=user))
+                if what == "promote":
+                    registry.promote(target, engine=engine, actor=user)
+                    ui.note("models", "success", ui.t("promoted_to", version=target))
+                else:
+                    registry.rollback(engine=engine, actor=user, expect_from=replaced)
+                    ui.note("models", "success", ui.t("rolled_back_to", to=target, current=replaced))
             except (registry.RegistryError, AccessDenied) as problem:
-                st.error(ui.error(problem))
+                ui.note("models", "error", ui.error(problem))
+            st.rerun()  # the champion and the version list as they are now
+        if no.button(ui.t("cancel"), key="models_confirm_no"):
+            st.session_state.pop("models_confirm", None)
+            st.rerun()
+    ui.show_note("models")
 
 st.subheader(ui.t("retrain"))
 job = retrain_job()
@@ -95,21 +118,32 @@ def train(report):
     return train_and_register(engine, progress=report, actor=user)
 
 
-if st.button(ui.t("retrain_start"), key="retrain", disabled=job.running):
-    job.start(train)  # the training authorises and audits itself (matcher.registry.begin_training)
-
-
 @st.fragment(run_every=2)
-def progress() -> None:
+def retraining() -> None:
+    """The button and the run's step, redrawn every 2 s: disabled while a training runs here or in
+    another process (an MLflow run still RUNNING); the whole page is drawn again when it ends."""
+    elsewhere = [] if job.running else registry.running_trainings()
+    busy = job.running or bool(elsewhere)
+    if st.button(ui.t("retrain_start"), key="retrain", disabled=busy):
+        job.start(train)  # the training authorises and audits itself (matcher.registry.begin_training)
+        st.session_state["retrain_seen"] = None
+        busy = True
     if job.running:
-        st.progress(job.progress, text=job.message or ui.t("training"))
+        # The job keeps local time; the page says every moment in Copenhagen time.
+        since = ui.moment(job.started_at.astimezone(timezone.utc).replace(tzinfo=None)) if job.started_at else "–"
+        st.progress(job.progress, text=ui.t("retrain_running", since=since, step=job.message or ui.t("training")))
+    elif elsewhere:
+        st.info(ui.t("retrain_running", since=ui.moment(elsewhere[0]["started"]), step=elsewhere[0]["run_name"] or ui.t("training")))
     elif job.error:
         st.error(job.error)
     elif job.result is not None:
         st.success(job.result.describe())
+        if st.session_state.get("retrain_seen") != id(job.result):
+            st.session_state["retrain_seen"] = id(job.result)
+            st.rerun(scope="app")  # a new version, maybe a new champion: draw the page from the registry again
 
 
-progress()
+retraining()
 
 st.subheader(ui.t("evaluation"))
 report = Path(ui.settings().reports_dir) / "evaluation.md"
