@@ -204,6 +204,11 @@ def columns(frame, prefix: str = "col_"):
     return i18n.columns(frame, lang(), prefix)
 
 
+def said(text) -> str:
+    """A library's message (``matcher.i18n.Said``) in the chosen language."""
+    return i18n.text_of(text, lang())
+
+
 def error(problem: Exception) -> str:
     """A refusal from the library in the chosen language (``matcher.i18n.error_text``); a refused
     access says so without the library's English detail (which the audit log keeps)."""

@@ -373,6 +373,81 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Du har ikke adgang til denne handling. Forsøget er logget.",
         "You may not do this. The attempt is logged.",
     ),
+    # accounts (matcher.users): English as the command line says it
+    "auth_password_short": ("Adgangskoden for '{user}' er kortere end {n} tegn.", "password for '{user}' is shorter than {n} characters"),
+    "auth_role_unknown": ("Rollen '{role}' findes ikke; vælg en af {roles}.", "role '{role}' is not one of {roles}"),
+    "auth_needs_staff": (
+        "Rollen '{role}' skal knyttes til en medarbejders sagsbehandler-id; '{staff}' kendes ikke.",
+        "role '{role}' needs the caseworker_id of a staff member; '{staff}' is unknown",
+    ),
+    "auth_staff_role": (
+        "Medarbejder '{staff}' har rollen '{has}', ikke '{wanted}'.",
+        "caseworker '{staff}' has role '{has}', not '{wanted}'",
+    ),
+    "auth_not_linked": ("Rollen '{role}' knyttes ikke til et sagsbehandler-id.", "role '{role}' is not linked to a caseworker_id"),
+    "auth_no_user": ("Der er ingen bruger ved navn '{user}'.", "no user named '{user}'"),
+    "auth_not_self": (
+        "En administrator kan ikke ændre sin egen konto ({change}); bed en anden administrator.",
+        "an admin cannot {change} their own account; ask another admin",
+    ),
+    "auth_username_empty": ("Brugernavnet er tomt.", "username is empty"),
+    "auth_username_long": ("Brugernavnet er længere end {n} tegn.", "username is longer than {n} characters"),
+    "auth_user_exists": (
+        "Der findes allerede en bruger ved navn '{user}'; ret den konto i stedet.",
+        "a user named '{user}' exists already; change that account instead",
+    ),
+    # the model registry and training (matcher.registry, matcher.training)
+    "registry_no_version": (
+        "{model} har ingen version {version}; versioner: {known}.",
+        "promote: {model} has no version {version}; versions: {known}",
+    ),
+    "registry_promoted": ("Version {version} af {model} er nu den aktuelle model ({alias}).", "version {version} of {model} is now '{alias}'"),
+    "registry_no_previous": (
+        "{model} har ingen tidligere aktuel model at rulle tilbage til (historik: {history}); intet er ændret.",
+        "rollback: {model} has no previous champion (history: {history}); nothing changed",
+    ),
+    "registry_moved": (
+        "Den aktuelle model er nu version {replaced}, ikke {expected} som bekræftet; intet er ændret.",
+        "rollback: the champion is version {replaced} now, not {expected} as confirmed; nothing changed",
+    ),
+    "registry_rolled_back": (
+        "Rullet tilbage: den aktuelle model ({alias}) er flyttet fra version {replaced} til version {previous}.",
+        "rolled back: '{alias}' moved from version {replaced} to version {previous}",
+    ),
+    "training_loading": ("indlæser data", "loading the data"),
+    "training_features": (
+        "variable for {fit} træningshenvisninger og {held} testhenvisninger",
+        "features for {fit} training and {held} held-out referrals",
+    ),
+    "training_fitting": (
+        "træner den nye model på det, der var kendt ved testperiodens start (parametre valgt efter tid)",
+        "fitting the challenger on what was known at the holdout start (hyperparameters by time-ordered validation)",
+    ),
+    "training_gate": (
+        "kvalitetskontrol: den aktuelle model trænes på samme periode, og begge testes på testhenvisningerne",
+        "quality gate: the champion refitted on the same window, both on the held-out referrals",
+    ),
+    "training_offpolicy": (
+        "skøn ud fra loggen: begge modeller vurderes på testperiodens registrerede møder",
+        "off-policy estimate of both on the held-out window's logged meetings",
+    ),
+    "training_refit": (
+        "træner den godkendte model igen på alle {n} henvisninger til {end}",
+        "refitting the promoted model on all {n} referrals up to {end}",
+    ),
+    "training_logging": (
+        "gemmer begge modeller i MLflow og registrerer den, der tages i brug",
+        "logging both fits to MLflow and registering the served one",
+    ),
+    "training_failed": ("Gentræningen fejlede (teknisk forklaring nedenfor).", "The retraining failed (technical detail below)."),
+    "training_done_promoted": (
+        "Version {version} er registreret og er nu den aktuelle model (NDCG@10 på testperioden: {ndcg}).",
+        "Version {version} is registered and is now the champion (held-out NDCG@10: {ndcg}).",
+    ),
+    "training_done_kept": (
+        "Version {version} er registreret, men bestod ikke kvalitetskontrollen; den aktuelle model fortsætter (NDCG@10 på testperioden: {ndcg}).",
+        "Version {version} is registered but did not pass the quality gate; the champion stays (held-out NDCG@10: {ndcg}).",
+    ),
     # stated limits a suggestion breaks (matcher.features.candidates.infeasibility)
     "not_feasible_now": ("ikke muligt nu: {what}", "not feasible now: {what}"),
     "infeasible_licence": ("kræver kørekort", "requires a driving licence"),
@@ -737,17 +812,62 @@ def columns(frame: pd.DataFrame, lang: str = DEFAULT, prefix: str = "col_") -> p
     return frame.rename(columns={c: t(prefix + str(c), lang) for c in frame.columns})
 
 
-def error_text(problem: Exception, lang: str = DEFAULT) -> str:
-    """A refusal for a reader: a library error that carries a translation ``key`` (and ``values``)
-    is said in ``lang`` with dates in its format; any other error keeps its own message."""
-    key = getattr(problem, "key", None)
+class Said(str):
+    """A text in English (for the command line, logs and MLflow tags) that can be said again in any
+    language: it carries its translation ``key`` and ``values`` (``said``, ``text_of``)."""
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values) -> "Said":
+        text = super().__new__(cls, t(key, "en", **_formatted(values, "en")))
+        text.key, text.values = key, values
+        return text
+
+    def __reduce__(self):
+        return _said, (self.key, self.values)
+
+
+def _said(key: str, values: dict) -> Said:
+    return Said(key, **values)
+
+
+def said(key: str, **values) -> Said:
+    """The English text of ``key`` that knows how to say itself in Danish (``text_of``)."""
+    return Said(key, **values)
+
+
+def _formatted(values: dict, lang: str) -> dict:
+    """Values as a reader reads them: dates in the language's format, whole numbers with its
+    thousands separator."""
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, (date, datetime, pd.Timestamp)):
+            out[name] = date_text(value, lang)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out[name] = number(value, lang)
+        elif isinstance(value, float):
+            text = repr(value)
+            out[name] = number(value, lang, len(text.split(".")[1]) if "." in text and "e" not in text else 0)
+        else:
+            out[name] = value
+    return out
+
+
+def text_of(thing, lang: str = DEFAULT) -> str:
+    """A library's message for a reader in ``lang``: a ``Said`` text, or an error that carries a
+    translation ``key`` (and ``values``) or whose message is a ``Said``; anything else as it is."""
+    if getattr(thing, "key", None) is None and isinstance(thing, BaseException) and thing.args:
+        thing = thing.args[0] if getattr(thing.args[0], "key", None) is not None else thing
+    key = getattr(thing, "key", None)
     if key is None:
-        return str(problem)
-    values = {
-        name: date_text(value, lang) if isinstance(value, (date, datetime, pd.Timestamp)) else value
-        for name, value in (getattr(problem, "values", None) or {}).items()
-    }
-    return t(key, lang, **values)
+        return str(thing)
+    return t(key, lang, **_formatted(getattr(thing, "values", None) or {}, lang))
+
+
+def error_text(problem: Exception, lang: str = DEFAULT) -> str:
+    """A refusal for a reader (``text_of``): said in ``lang`` when the library gave it a key."""
+    return text_of(problem, lang)
 
 
 def detail_text(detail, lang: str = DEFAULT) -> str:

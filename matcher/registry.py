@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from matcher import audit
 from matcher.access import AccessDenied, authorise
+from matcher.i18n import said
 from matcher.settings import get_settings
 
 HISTORY_TAG = "champion_history"
@@ -135,13 +136,13 @@ def _promote(version: str) -> str:
     c = client()
     known = {str(v.version) for v in c.search_model_versions(f"name='{_model_name()}'")}
     if version not in known:
-        raise RegistryError(f"promote: {_model_name()} has no version {version}; versions: {sorted(known, key=int)}")
+        raise RegistryError(said("registry_no_version", model=_model_name(), version=version, known=sorted(known, key=int)))
     history = _history()
     if not history or history[-1] != version:
         _set_history(history + [version])
     else:
         champion_version()  # already champion: make sure the alias agrees
-    return f"version {version} of {_model_name()} is now '{get_settings().champion_alias}'"
+    return said("registry_promoted", version=version, model=_model_name(), alias=get_settings().champion_alias)
 
 
 def promote(version: str | int, *, engine: Engine, actor, reason: str | None = None) -> str:
@@ -170,18 +171,14 @@ def rollback(*, engine: Engine, actor, expect_from: str | None = None) -> str:
         current = authorise(engine, actor, audit.ROLLBACK)
         history = _history()
         if len(history) < 2:
-            raise RegistryError(
-                f"rollback: {_model_name()} has no previous champion (history: {history or 'empty'}); nothing changed"
-            )
+            raise RegistryError(said("registry_no_previous", model=_model_name(), history=history or "empty"))
         previous, replaced = history[-2], history[-1]
         if expect_from is not None and str(expect_from) != replaced:
-            raise RegistryError(
-                f"rollback: the champion is version {replaced} now, not {expect_from} as confirmed; nothing changed"
-            )
+            raise RegistryError(said("registry_moved", replaced=replaced, expected=str(expect_from)))
         _set_history(history[:-1])
         client().set_model_version_tag(_model_name(), replaced, ROLLED_BACK_TAG, "true")
     audit.record(engine, current, audit.ROLLBACK, detail={"from": replaced, "to": previous})
-    return f"rolled back: '{get_settings().champion_alias}' moved from version {replaced} to version {previous}"
+    return said("registry_rolled_back", alias=get_settings().champion_alias, replaced=replaced, previous=previous)
 
 
 def begin_training(engine: Engine, actor):

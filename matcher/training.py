@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 
 from matcher import metrics, registry
 from matcher.evaluate import data_fingerprint, labelled_pairs, make_pairs
+from matcher.i18n import said
 from matcher.models.base import Pairs, Persistent, Ranker
 from matcher.settings import get_settings
 from matcher.world import World
@@ -74,8 +75,14 @@ class TrainResult:
     def refitted(self) -> bool:
         return self.served_train_end == self.train_end
 
+    @property
+    def outcome(self) -> str:
+        """One sentence for the app, in any language (``matcher.i18n.text_of``)."""
+        key = "training_done_promoted" if self.promoted else "training_done_kept"
+        return said(key, version=str(self.version), ndcg=round(float(self.holdout_ndcg10), 4))
+
     def describe(self) -> str:
-        """A short text summary for the command line and the app."""
+        """A short text summary for the command line."""
         decision = "promoted to champion" if self.promoted else "NOT promoted"
         served = (
             f"  served model refitted on all {self.served_pairs:,} referrals proposed {self.train_start} .. {self.train_end} (exclusive)"
@@ -224,7 +231,7 @@ def train_and_register(
     if not isinstance(ranker, Persistent) or not hasattr(ranker, "refit"):
         raise TypeError(f"train: {type(ranker).__name__} cannot be registered (it needs save, feature_config and refit)")
     actor = registry.begin_training(engine, actor or operator())
-    report(0.05, "loading the data")
+    report(0.05, said("training_loading"))
     world = World.from_db(engine)
     if world.referrals.empty:
         raise ValueError("train: the database holds no referrals; import a folder with a referral history first")
@@ -238,19 +245,19 @@ def train_and_register(
     hold_frame = window[pd.to_datetime(window["as_of"]) >= h]
     at_h = _Features(world.as_of(h), features)
 
-    report(0.15, f"features for {len(fit_frame):,} training and {len(hold_frame):,} held-out referrals")
+    report(0.15, said("training_features", fit=len(fit_frame), held=len(hold_frame)))
     fit_pairs, hold_pairs = at_h.pairs(fit_frame, ranker.feature_config), at_h.pairs(hold_frame, ranker.feature_config)
-    report(0.25, "fitting the challenger on what was known at the holdout start (hyperparameters by time-ordered validation)")
+    report(0.25, said("training_fitting"))
     ranker.fit(fit_pairs)
     hold_scores = ranker.score(hold_pairs)
     new_ndcg = _ndcg10(hold_pairs, hold_scores)
-    report(0.5, "quality gate: the champion refitted on the same window, both on the held-out referrals")
+    report(0.5, said("training_gate"))
     champion_before, champion_ndcg, note, twin = _champion_on(at_h, fit_frame, hold_frame)
     promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, note)
     estimate = champion_estimate = None
     at_end = _Features(world.as_of(end), features)
     if settings.offpolicy.gate_estimate:
-        report(0.55, "off-policy estimate of both on the held-out window's logged meetings")
+        report(0.55, said("training_offpolicy"))
         estimate, champion_estimate, sentence = _offpolicy_gate(at_end, h, end, ranker, twin, fit_pairs)
         reason += f"; {sentence}"
         if (promoted and settings.offpolicy.gate_blocks and estimate is not None and champion_estimate is not None
@@ -260,7 +267,7 @@ def train_and_register(
 
     served, served_end, served_pairs = ranker, h, len(fit_frame)
     if promoted:
-        report(0.65, f"refitting the promoted model on all {len(window):,} referrals up to {end.date()}")
+        report(0.65, said("training_refit", n=len(window), end=end.date()))
         served = ranker.refit(at_end.pairs(window, ranker.feature_config))
         served_end, served_pairs = end, len(window)
 
@@ -289,7 +296,7 @@ def train_and_register(
                                 f"{prefix}_dr{est.k}_hi": est.ci["dr"][1], f"{prefix}_ips{est.k}": est.value["ips"],
                                 f"{prefix}_snips{est.k}": est.value["snips"], f"{prefix}_ratio{est.k}": est.ratio})
 
-    report(0.9, "logging both fits to MLflow and registering the served one")
+    report(0.9, said("training_logging"))
     with registry.start_run(f"train-{end.date()}") as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(params)
         mlflow.log_metrics(run_metrics)

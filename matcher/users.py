@@ -28,6 +28,7 @@ from matcher.auth import (
     signed_in_as,
 )
 from matcher.db import Caseworker, Citizen, User, session_scope
+from matcher.i18n import said
 from matcher.sessions import end_sessions_of
 
 REFUSALS = (AccessDenied, AuthError)
@@ -35,33 +36,33 @@ REFUSALS = (AccessDenied, AuthError)
 
 def _check_password(username: str, password: str | None) -> None:
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password for {username!r} is shorter than {MIN_PASSWORD_LENGTH} characters")
+        raise AuthError(said("auth_password_short", user=username, n=MIN_PASSWORD_LENGTH))
 
 
 def _check_link(s: Session, role: str, caseworker_id: str | None) -> None:
     """A caseworker or liaison account names a staff member of that role; other roles name none."""
     if role not in ROLES:
-        raise AuthError(f"role {str(role)[:40]!r} is not one of {', '.join(ROLES)}")
+        raise AuthError(said("auth_role_unknown", role=str(role)[:40], roles=", ".join(ROLES)))
     if role in STAFF_ROLES:
         staff = s.get(Caseworker, caseworker_id) if caseworker_id else None
         if staff is None:
-            raise AuthError(f"role {role!r} needs the caseworker_id of a staff member; {str(caseworker_id)[:64]!r} is unknown")
+            raise AuthError(said("auth_needs_staff", role=role, staff=str(caseworker_id)[:64]))
         if staff.role != STAFF_ROLES[role]:
-            raise AuthError(f"caseworker {caseworker_id!r} has role {staff.role!r}, not {STAFF_ROLES[role]!r}")
+            raise AuthError(said("auth_staff_role", staff=caseworker_id, has=staff.role, wanted=STAFF_ROLES[role]))
     elif caseworker_id is not None:
-        raise AuthError(f"role {role!r} is not linked to a caseworker_id")
+        raise AuthError(said("auth_not_linked", role=role))
 
 
 def _account(s: Session, username: str) -> User:
     user = s.get(User, username)
     if user is None:
-        raise AuthError(f"no user named {str(username)[:MAX_USERNAME_LENGTH]!r}")
+        raise AuthError(said("auth_no_user", user=str(username)[:MAX_USERNAME_LENGTH]))
     return user
 
 
 def _not_self(actor, username: str, change: str) -> None:
     if actor.username == username:
-        raise AuthError(f"an admin cannot {change} their own account; ask another admin")
+        raise AuthError(said("auth_not_self", change=change))
 
 
 def create_user(
@@ -78,13 +79,13 @@ def create_user(
     with audit.refusals(engine, actor, audit.USER_CHANGED, REFUSALS, detail={"change": "create", "user": username[:64]}):
         current = authorise(engine, actor, audit.USER_CHANGED)
         if not username:
-            raise AuthError("username is empty")
+            raise AuthError(said("auth_username_empty"))
         if len(username) > MAX_USERNAME_LENGTH:
-            raise AuthError(f"username is longer than {MAX_USERNAME_LENGTH} characters")
+            raise AuthError(said("auth_username_long", n=MAX_USERNAME_LENGTH))
         _check_password(username, password)
         with session_scope(engine) as s:
             if s.get(User, username) is not None:
-                raise AuthError(f"a user named {username!r} exists already; change that account instead")
+                raise AuthError(said("auth_user_exists", user=username))
             _check_link(s, role, caseworker_id)
             user = User(
                 username=username, password_hash=None if password is None else hash_password(password),

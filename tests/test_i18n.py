@@ -126,3 +126,23 @@ def test_every_refusal_key_the_library_raises_exists():
     source = (Path(__file__).resolve().parent.parent / "matcher" / "caseload.py").read_text(encoding="utf-8")
     keys = set(re.findall(r"\"(refused_[a-z_]+)\"", source))
     assert len(keys) >= 10 and sorted(keys - set(TEXTS)) == []
+
+
+def test_library_messages_say_themselves_in_danish():
+    import pickle
+
+    from matcher.auth import AuthError
+    from matcher.i18n import said, text_of
+
+    message = said("registry_rolled_back", alias="champion", replaced="3", previous="2")
+    assert message == "rolled back: 'champion' moved from version 3 to version 2"
+    assert text_of(message) == "Rullet tilbage: den aktuelle model (champion) er flyttet fra version 3 til version 2."
+    again = pickle.loads(pickle.dumps(message))
+    assert again == message and text_of(again) == text_of(message)
+    refused = AuthError(said("auth_password_short", user="ny", n=12))
+    assert str(refused) == "password for 'ny' is shorter than 12 characters"
+    assert text_of(refused) == "Adgangskoden for 'ny' er kortere end 12 tegn."
+    step = said("training_features", fit=84448, held=21791)
+    assert step == "features for 84,448 training and 21,791 held-out referrals"
+    assert text_of(step) == "variable for 84.448 træningshenvisninger og 21.791 testhenvisninger"
+    assert text_of(said("training_done_kept", version="4", ndcg=0.8466)).endswith("(NDCG@10 på testperioden: 0,8466).")

@@ -131,13 +131,14 @@ def retraining() -> None:
     if job.running:
         # The job keeps local time; the page says every moment in Copenhagen time.
         since = ui.moment(job.started_at.astimezone(timezone.utc).replace(tzinfo=None)) if job.started_at else "–"
-        st.progress(job.progress, text=ui.t("retrain_running", since=since, step=job.message or ui.t("training")))
+        st.progress(job.progress, text=ui.t("retrain_running", since=since, step=ui.said(job.message) if job.message else ui.t("training")))
     elif elsewhere:
         st.info(ui.t("retrain_running", since=ui.moment(elsewhere[0]["started"]), step=elsewhere[0]["run_name"] or ui.t("training")))
     elif job.error:
-        st.error(job.error)
+        st.error(ui.t("training_failed"))
+        st.code(job.error, language=None)
     elif job.result is not None:
-        st.success(job.result.describe())
+        st.success(ui.said(job.result.outcome))
         if st.session_state.get("retrain_seen") != id(job.result):
             st.session_state["retrain_seen"] = id(job.result)
             st.rerun(scope="app")  # a new version, maybe a new champion: draw the page from the registry again
