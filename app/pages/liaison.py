@@ -38,7 +38,9 @@ opps = opps.join(opening_plan(engine, plan.run_id if plan else None, opps["oppor
 for column in ("plan_directed", "plan_listed"):
     opps[column] = opps[column].fillna(0).astype(int) if column in opps else 0
 shown = opps[["title", "kind", "hours_per_week", "danish_required", "capacity", "free_capacity", "plan_directed", "plan_listed", "district"]].assign(
-    kind=opps["kind"].map(ui.kind), danish_required=opps["danish_required"].map(ui.danish)
+    kind=opps["kind"].map(ui.kind), danish_required=opps["danish_required"].map(ui.danish),
+    # No plan yet: "–", not an empty cell that Streamlit shows as "None".
+    plan_directed=opps["plan_directed"].map(ui.number), plan_listed=opps["plan_listed"].map(ui.number),
 )
 shown = ui.columns(shown)
 st.dataframe(shown, hide_index=True, key="openings_table")
