@@ -53,8 +53,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         yield client
 
 
-def _ship(client, matcher, as_of) -> tuple:
-    day, citizens = matcher.batch_citizens(as_of)
+def _ship(client, matcher, as_of, citizens=None) -> tuple:
+    day, active = matcher.batch_citizens(as_of)
+    citizens = active if citizens is None else np.asarray(citizens, dtype=object)
     matcher.retrieval(day)  # warm here once, not on every worker
     return day, matcher.partitions(citizens), client.scatter(matcher, broadcast=True, hash=False)
 
@@ -70,11 +71,12 @@ def _plan_part(matcher, day, citizen_ids):
     return pd.DataFrame(columns=PAIR_COLUMNS) if scored is None else plan_pairs(*scored)
 
 
-def recommend_all_on(client, matcher, k: int = 10, as_of: date | pd.Timestamp | None = None) -> pd.DataFrame:
-    """``Matcher.recommend_all`` on the client's workers: the same rows in the same order."""
+def recommend_all_on(client, matcher, k: int = 10, as_of: date | pd.Timestamp | None = None, citizens=None) -> pd.DataFrame:
+    """``Matcher.recommend_all`` on the client's workers: the same rows in the same order.
+    ``citizens``: only these (default: every citizen active on the date)."""
     from matcher.service import ALL_COLUMNS, concat_parts
 
-    day, parts, shipped = _ship(client, matcher, as_of)
+    day, parts, shipped = _ship(client, matcher, as_of, citizens)
     futures = [client.submit(_rank_part, shipped, day, part, k, pure=False) for part in parts]
     return concat_parts(client.gather(futures), ALL_COLUMNS)
 

@@ -35,7 +35,10 @@ rounding costs at most n / resolution of the largest value in total). Pairs are 
 gives the same plan; ties between equal values go the way the solver (deterministic) takes them.
 Every pair is an arc: on the default world (1.66 million pairs) the solve takes about 2 s, and
 keeping only each citizen's 50 (20) best pairs saved no time and lost 0.2 % (1.9 %) of the plan's
-true expected successes, since a large opening's places then lack takers; so the network is never cut.
+true expected successes, since a large opening's places then lack takers; so the network is not cut
+by value. It holds what retrieval keeps (``matcher.retrieval``: reachable places, a few hundred a
+citizen), which on the default world is nearly every pair and at national scale keeps the network
+to hundreds, not thousands, of arcs a citizen.
 
 ``value`` is generic: by default the model's chance of success, later an expected-surplus index
 that combines acceptance and success. The list's ``score`` is that value, so the held rows' scores

@@ -291,6 +291,9 @@ class Settings(BaseSettings):
     # The simulated programme runs sim_weeks weeks from sim_start (a Monday); the export is dated at the end.
     sim_start: date = date(2022, 1, 3)
     sim_weeks: int = 156
+    # More citizens than this: a national world, municipalities of about sim_municipality_citizens each.
+    sim_national_above: int = 20_000
+    sim_municipality_citizens: int = 3_200
 
     # App.
     language: Literal["da", "en"] = "da"

@@ -17,10 +17,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, select, update
 
 from matcher.contract import TABLE_ORDER, TABLES
 from matcher.db import SOURCE_APP, SOURCE_IMPORT, Base
+from matcher.importer.bulk import bulk_insert
 from matcher.importer.read import FILE_PROBLEM, problem
 
 CHUNK = 5_000  # rows per executemany
@@ -97,8 +98,10 @@ def _executemany(conn: Connection, statement, records: list[dict]) -> None:
 
 
 def _insert(conn: Connection, name: str, rows: list[tuple], extra: dict | None = None) -> None:
-    columns = TABLES[name].column_names
-    _executemany(conn, insert(_db_table(name)), [{**dict(zip(columns, row)), **(extra or {})} for row in rows])
+    extra = extra or {}
+    columns = list(TABLES[name].column_names) + list(extra)
+    tail = tuple(extra.values())
+    bulk_insert(conn, _db_table(name), columns, [row + tail for row in rows] if tail else rows)
 
 
 def _delete_keys(conn: Connection, name: str, column: str, keys) -> None:

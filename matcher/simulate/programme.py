@@ -81,8 +81,14 @@ def simulate_world(out: Path, n_citizens: int = 10_000, seed: int = 2026, truth:
 
     ``truth`` names the hidden outcome model's family (``matcher.simulate.truths.FAMILIES``); its
     coefficients are drawn from ``seed``. The same seed gives the same citizens, employers and
-    opportunities whatever the family; the referral log differs because the outcomes do.
+    opportunities whatever the family; the referral log differs because the outcomes do. Above
+    ``settings.sim_national_above`` citizens: a national world of many municipalities
+    (``matcher.simulate.national``).
     """
+    if n_citizens > get_settings().sim_national_above:
+        from matcher.simulate.national import simulate_national
+
+        return simulate_national(Path(out), n_citizens, seed, truth)
     world = run_programme(n_citizens, seed, truth)
     write_world(Path(out), world)
     return world.report
