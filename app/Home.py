@@ -39,6 +39,7 @@ def sign_out() -> None:
 
 # Every page is registered for everyone, so that a link or a switch always resolves; the
 # role's own pages are the visible ones, and each page checks access itself (ui.guard).
+ui.warm_up()
 ui.restore_session()
 current = ui.user()
 allowed = ("sign_in",) if current is None else pages_for(current)

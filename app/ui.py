@@ -298,3 +298,46 @@ def map_deck(profile, table, held: str | None):
     from matcher.map_view import deck
 
     return deck(profile.home_lat, profile.home_lon, table, held, lang())
+
+
+_WARMING: dict[str, object] = {}
+
+
+def warm_up() -> None:
+    """Load the recommender in the background once per process and database, so that the first
+    citizen page does not wait for it (the world and the model take seconds to read)."""
+    import threading
+
+    url = get_settings().db_url
+    if url in _WARMING:
+        return
+
+    def load() -> None:
+        try:
+            matcher()
+        except Exception:  # noqa: BLE001 - the page that needs it will say what is wrong
+            pass
+
+    _WARMING[url] = thread = threading.Thread(target=load, name="matcher-warm-up", daemon=True)
+    thread.start()
+
+
+def prefetch(citizen_ids, on) -> None:
+    """Score a caseload's citizens in the background (``Matcher.prefetch``), one thread at a time
+    per process, so that their pages open without computing the features first."""
+    import threading
+
+    warming = _WARMING.get(get_settings().db_url)
+    if warming is not None and warming.is_alive():
+        return  # the recommender is still loading: the caseload page does not wait for it
+    found = matcher()
+    if found is None or any(t.name == "matcher-prefetch" and t.is_alive() for t in threading.enumerate()):
+        return
+
+    def work() -> None:
+        try:
+            found.prefetch(list(citizen_ids), on)
+        except Exception:  # noqa: BLE001 - a page computes what is missing itself
+            pass
+
+    threading.Thread(target=work, name="matcher-prefetch", daemon=True).start()

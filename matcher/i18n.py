@@ -686,6 +686,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_missing": ("Vælg et resultat, før du gemmer.", "Choose an outcome before saving."),
     "confirm_outcome": ("Registrér »{outcome}« for »{title}« den {date}?", "Record '{outcome}' for '{title}' on {date}?"),
     "map_title": ("Kort", "Map"),
+    "show_map": ("Vis kort over hjem og forslag", "Show a map of home and suggestions"),
     "map_legend": (
         "Rød: hjem · blå: forslag · grøn: pladsen planen holder til borgeren · flader: bydele (lyse) og nabokommuner (grå).",
         "Red: home · blue: suggestions · green: the place the plan holds for the citizen · areas: districts (light) and neighbouring municipalities (grey).",

@@ -146,6 +146,8 @@ class Matcher:
         self._dup = dup_keys(self.space.opportunities)
         # What the referrals table looked like when read (refresh_referrals), when known.
         self._mark: tuple | None = None
+        # (citizen, day, kinds) -> pairs, features, prediction, flags, details (recommend).
+        self._scored: dict = {}
 
     @classmethod
     def load(cls, engine: Engine) -> "Matcher":
@@ -177,6 +179,8 @@ class Matcher:
         self.world = replace(self.world, referrals=read_table(engine, "referrals"))
         self._mark = mark
         self._open.clear()
+        getattr(self, "_index", {}).clear()  # retrieval indexes hold the referrals too
+        self._scored.clear()
         return True
 
     def __getstate__(self) -> dict:
@@ -302,11 +306,22 @@ class Matcher:
             if unknown:
                 raise ValueError(f"kinds: unknown kind(s) {unknown}; choose from {list(KINDS)}")
         day = self._date(as_of)
-        pairs = self.retrieval(day).pairs([citizen_id], kinds)
-        if pairs.empty:
-            return []
-        details: dict = {}
-        features, pred, flags = self._predict(pairs, details)
+        # A citizen's scored candidates are kept for the page's filters: the commute and hours
+        # limits only re-rank what was scored (a changed referrals table clears the cache).
+        if kinds is not None and set(kinds) >= set(KINDS):
+            kinds = None  # every kind: the same list as no filter
+        key = (citizen_id, day, None if kinds is None else tuple(sorted(kinds)))
+        scored = self._scored.get(key)
+        if scored is None:
+            pairs = self.retrieval(day).pairs([citizen_id], kinds)
+            if pairs.empty:
+                return []
+            details = {}
+            features, pred, flags = self._predict(pairs, details)
+            if len(self._scored) >= 64:
+                self._scored.pop(next(iter(self._scored)))
+            self._scored[key] = scored = (pairs, features, pred, flags, details)
+        pairs, features, pred, flags, details = scored
         keep = np.ones(len(pairs), dtype=bool)
         if max_commute is not None:
             keep &= features["commute_minutes"].to_numpy() <= max_commute
@@ -320,6 +335,16 @@ class Matcher:
             details = {**details, **{key: np.asarray(details[key])[idx] for key in ("wish_uri", "history_uri", "key_rows", "opp_rows")}}
         ranked = self._ranked(pairs, pred, flags, k)
         return self._suggestions(pairs, features, pred, flags, details, ranked)
+
+    def prefetch(self, citizen_ids, as_of: date | pd.Timestamp | None = None) -> int:
+        """Score these citizens' candidates ahead of their pages (every kind), so that opening one
+        only ranks and explains; returns how many were scored now."""
+        day, done = self._date(as_of), 0
+        for citizen_id in citizen_ids:
+            if (citizen_id, day, None) not in self._scored and citizen_id in self.space.citizens.index:
+                self.recommend(citizen_id, k=1, as_of=day)
+                done += 1
+        return done
 
     def candidates(self, opportunity_id: str, k: int = 10, as_of: date | pd.Timestamp | None = None) -> list[Suggestion]:
         """The top ``k`` citizens for one opportunity: active on ``as_of`` and consenting to candidate search."""

@@ -2,6 +2,8 @@
 the restriction to the own caseload, and a proposal writing exactly one referral and one entry."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -53,7 +55,16 @@ def test_open_citizen_shows_profile_suggestions_and_map_and_is_audited(app_db):
     assert not at.exception, at.exception
     assert f"Borger {citizen}" in texts(at.subheader)
     assert any(b.key.startswith("propose_") for b in at.button)
-    assert len(at.get("deck_gl_json_chart")) == 1  # st.map
+    # The map is drawn on request: the shipped base map, home and the suggestions, labelled.
+    assert len(at.get("deck_gl_json_chart")) == 0
+    at.toggle(key="show_map").set_value(True).run()
+    charts = at.get("deck_gl_json_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.json)
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "TextLayer", "ScatterplotLayer", "TextLayer"]
+    assert spec.get("mapStyle") is None  # no tile server
+    names = {f["properties"]["name"] for f in spec["layers"][0]["data"]["features"]}
+    assert {"Indre By", "Amager Vest", "Frederiksberg", "Hvidovre"} <= names
     opened = audit.read(app_db, action=audit.OPEN_CITIZEN)
     assert list(opened["citizen_id"]) == [citizen]
     # A rerun of the same page (e.g. a filter change) is not a second opening.

@@ -30,6 +30,7 @@ view = ui.columns(view)
 st.dataframe(view, hide_index=True, key="caseload_table")
 
 if len(frame):
+    ui.prefetch(frame["citizen_id"], on)  # their suggestions are scored while the caseworker reads
     chosen = st.selectbox(ui.t("open_citizen"), frame["citizen_id"].tolist(), key="open_citizen_id")
     if st.button(ui.t("open"), key="open_citizen", type="primary"):
         st.session_state["citizen_id"] = chosen

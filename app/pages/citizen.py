@@ -219,13 +219,15 @@ for kind, group in table.groupby("kind", sort=False):
             ui.show_note(here)
 
 st.subheader(ui.t("map_title"))
-st.caption(ui.t("map_legend"))
 
 
 @st.fragment
 def the_map() -> None:
-    """Drawn last, in its own fragment: the list above is ready before it."""
-    st.pydeck_chart(ui.map_deck(p, table, plan.held if plan is not None else None), height=460, key="citizen_map")
+    """Drawn on request and in its own fragment: the list above never waits for the map, and
+    turning it on or off reruns only this part."""
+    if st.toggle(ui.t("show_map"), key="show_map"):
+        st.caption(ui.t("map_legend"))
+        st.pydeck_chart(ui.map_deck(p, table, plan.held if plan is not None else None), height=460, key="citizen_map")
 
 
 the_map()
