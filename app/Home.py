@@ -20,6 +20,9 @@ try:
 except SettingsError as problem:  # refused at start-up: say which setting, start nothing
     st.error(str(problem))
     st.stop()
+# Streamlit writes "Press Enter to apply" under a text field in English and has no setting for
+# it: the hint is hidden (Enter still applies).
+st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
 
 
 def language_switch() -> None:

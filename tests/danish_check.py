@@ -52,14 +52,14 @@ def _frame_texts(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _chart_texts(proto) -> list[str]:
-    """Axis titles and legend names of a Vega-Lite chart: its fields and titles."""
+def _json_texts(text: str, keys: tuple[str, ...]) -> list[str]:
+    """The string values under ``keys`` anywhere in a JSON document."""
     out: list[str] = []
 
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("field", "title") and isinstance(value, str):
+                if key in keys and isinstance(value, str):
                     out.append(value.replace("\\", ""))
                 walk(value)
         elif isinstance(node, list):
@@ -67,15 +67,30 @@ def _chart_texts(proto) -> list[str]:
                 walk(value)
 
     try:
-        walk(json.loads(proto.spec))
-    except (AttributeError, ValueError):
+        walk(json.loads(text))
+    except (TypeError, ValueError):
         pass
     return out
 
 
+def _chart_texts(proto) -> list[str]:
+    """Axis titles and legend names of a Vega-Lite chart: its fields and titles."""
+    return _json_texts(getattr(proto, "spec", ""), ("field", "title"))
+
+
+def _map_texts(proto) -> list[str]:
+    """A pydeck map's tooltips and labels (its layers' data)."""
+    return _json_texts(getattr(proto, "json", ""), ("tooltip", "label", "text"))
+
+
+_NOT_TEXT = ("", "block", "deck_gl_json_chart", "selectbox", "multiselect", "radio", "select_slider", "text_input",
+             "text_area", "date_input", "time_input", "number_input", "slider", "checkbox", "toggle", "color_picker")
+
+
 def rendered_texts(at) -> list[str]:
     """Every text an AppTest run shows: titles, markdown, captions, alerts, metrics, widget labels,
-    options and placeholders, table headers and cells, expander and tab labels, chart axes."""
+    options and placeholders, table headers and cells, expander and tab labels, chart axes, map
+    tooltips and labels."""
     out: list[str] = []
 
     def walk(node) -> None:
@@ -99,7 +114,16 @@ def rendered_texts(at) -> list[str]:
         if kind in ("arrow_vega_lite_chart", "vega_lite_chart"):
             out.extend(_chart_texts(proto))
             return
-        value = getattr(node, "value", None) if kind not in ("", "block", "deck_gl_json_chart") else None
+        if kind == "html":
+            # Styles and scripts are not read; the text between tags is.
+            body = re.sub(r"<(style|script)\b.*?</\1>", " ", getattr(proto, "body", ""), flags=re.S | re.I)
+            out.append(re.sub(r"<[^>]+>", " ", body).strip())
+            return
+        if kind == "deck_gl_json_chart":
+            out.extend(_map_texts(proto))
+            return
+        # A choice widget's value is the raw option (the page shows it formatted, as in ``options``).
+        value = getattr(node, "value", None) if kind not in _NOT_TEXT else None
         if isinstance(value, str):
             out.append(value)
         options = getattr(node, "options", None)

@@ -67,3 +67,24 @@ def test_no_english_on_the_sign_in_page(app_db):
     assert not at.exception, at.exception
     texts = rendered_texts(at)
     assert "Log ind" in texts and english_in(texts) == []
+
+
+def test_no_english_after_a_caseworkers_actions(app_db):
+    """Proposing, a refused save, the confirmation and the saved outcome all read in Danish."""
+    mine = staff_id(app_db, "caseworker")
+    at = signed_in(app_db, "anne", "caseworker", mine)
+    at.session_state["citizen_id"] = caseload(app_db, mine, app_date(app_db))["citizen_id"].iloc[0]
+    seen = visit(at, "citizen")
+    next(b for b in at.button if b.key and b.key.startswith("propose_") and b.label == "Foreslå").click().run()
+    seen += rendered_texts(at)
+    save = [b.label for b in at.button].index("Gem resultat")
+    at.button[save].click().run()  # nothing chosen: refused
+    seen += rendered_texts(at)
+    at.selectbox(key="outcome_value").select("completed")
+    at.button[save].click().run()
+    seen += rendered_texts(at)
+    at.button(key="confirm_outcome_yes").click().run()
+    assert not at.exception, at.exception
+    seen += rendered_texts(at)
+    assert "Resultatet er gemt." in seen and any("afventer" in text for text in seen)
+    assert english_in(seen) == []
