@@ -75,6 +75,10 @@ def test_no_english_after_a_caseworkers_actions(app_db):
     at = signed_in(app_db, "anne", "caseworker", mine)
     at.session_state["citizen_id"] = caseload(app_db, mine, app_date(app_db))["citizen_id"].iloc[0]
     seen = visit(at, "citizen")
+    at.toggle(key="show_map").set_value(True).run()  # the map with its tooltips, drawn on request
+    map_texts = rendered_texts(at)
+    assert len(map_texts) > len(seen)
+    seen += map_texts
     next(b for b in at.button if b.key and b.key.startswith("propose_") and b.label == "Foreslå").click().run()
     seen += rendered_texts(at)
     save = [b.label for b in at.button].index("Gem resultat")
