@@ -182,7 +182,7 @@ for kind, group in table.groupby("kind", sort=False):
         places = free.get(row.opportunity_id, 0)
         plan_word = plan.note(row.opportunity_id) if plan is not None else None
         held_for_others = plan_word is not None and plan_word[0] == "plan_held_for_others" and plan_word[1]["left"] <= 0
-        with st.container(border=True):
+        with st.container(border=True, key=f"card_{row.opportunity_id}"):
             a, b = st.columns([5, 1])
             a.markdown(
                 f"**{row.rank}. {row.title}** · {row.place} · {ui.score_text(row.score, row.chance)} · "
