@@ -274,13 +274,13 @@ def _plot(table: pd.DataFrame, curves: pd.DataFrame, out_dir: Path) -> list[Path
 # ---- the run -------------------------------------------------------------------------------
 
 
-def _offpolicy(world: World, split: pd.Timestamp, end: pd.Timestamp, space, train: Pairs):
+def _offpolicy(world: World, split: pd.Timestamp, end: pd.Timestamp, space):
     """The off-policy estimator on the test window's logged meetings, and the report's note on it."""
     from matcher.offpolicy import OffPolicy
 
     k = get_settings().offpolicy.k
     try:
-        ope = OffPolicy.from_log(world, split, end, space=space, prior=train)
+        ope = OffPolicy.from_log(world, split, end, space=space)
     except ValueError as why:
         return None, f"no off-policy estimate: {why}"
     f = ope.pairs.frame
@@ -448,7 +448,7 @@ def run_evaluation(
     open_set = make_pairs(known, open_set_pairs(known, test_frame, ev.open_set_queries, ev.seed), space)
     truth_folder = _truth_dir(truth_dir)
     truth = _TruthSet(known, split, truth_folder, space) if truth_folder is not None else None
-    ope, ope_note = _offpolicy(world, split, end, space, train) if offpolicy else (None, None)
+    ope, ope_note = _offpolicy(world, split, end, space) if offpolicy else (None, None)
 
     rows, curves, tradeoffs = {}, {}, {}
     ks = range(1, ev.curve_max_k + 1)

@@ -6,7 +6,8 @@ have achieved at the meetings in the log:
 
 1. **Meetings** (:func:`logged_meetings`): each logged caseworker decision, a citizen on a date with
    the referral(s) proposed then and their outcomes (reward 1 for a success, the settings'
-   ``success_outcomes``).
+   ``success_outcomes``; a referral still pending counts as the chance that an outcome unknown for
+   so long is a success, learnt from earlier referrals: successes take months, refusals weeks).
 2. **Candidates** (:func:`meeting_candidates`): the opportunities the caseworker could have chosen
    from: open on the date with a free place, not proposed to the citizen before (the contract's time
    rules, :mod:`matcher.timerules`, on the world as known the day before the meeting's proposals).
@@ -16,7 +17,8 @@ have achieved at the meetings in the log:
    draw without replacement (Plackett–Luce); each candidate's inclusion probability follows
    Rosén's successive-sampling approximation, pi = 1 - exp(-p t), with t such that the pis sum to m.
 4. **Reward model** (:class:`RewardModel`): P(success | pair), LightGBM on the pair features,
-   cross-fitted by citizen (a meeting's own outcome never predicts itself).
+   cross-fitted by citizen (a meeting's own outcome never predicts itself), also learning from the
+   referrals before the window with their outcomes as known now.
 5. **Estimators** (:meth:`OffPolicy.estimate`): per meeting, the policy's top k among the candidates;
 
    - IPS: sum over the logged referrals in the top k of reward / inclusion probability;
@@ -72,8 +74,10 @@ def logged_meetings(world: World, start, end) -> pd.DataFrame:
 
     A meeting is a citizen on a proposal date (``meeting``: "citizen|date"); ``caseworker_id`` is
     the meeting's caseworker (the one who proposed most of it); ``reward`` is 1.0 for an outcome in
-    the settings' ``success_outcomes``. Meetings with a pending referral are left out (their reward
-    is not known yet).
+    the settings' ``success_outcomes``, 0.0 for another. A referral still ``pending`` gets the chance
+    that an outcome unknown after so long is a success (:func:`pending_success`): a no comes within
+    weeks, a start takes months, so leaving pending referrals out would count the recent window's
+    successes short.
     """
     success = set(get_settings().success_outcomes)
     r = world.referrals
@@ -86,13 +90,50 @@ def logged_meetings(world: World, start, end) -> pd.DataFrame:
         "outcome": r["outcome"].to_numpy(),
     })
     frame["meeting"] = frame["citizen_id"] + "|" + frame["as_of"].dt.strftime("%Y-%m-%d")
-    pending = frame["outcome"].eq("pending").groupby(frame["meeting"]).transform("max").to_numpy(dtype=bool)
-    frame = frame[~pending].copy()
+    frame["pending"] = frame["outcome"].eq("pending")
     frame["reward"] = frame["outcome"].isin(success).astype(float)
+    if frame["pending"].any():
+        known_until = pd.concat([world.referrals["proposed_on"], world.referrals["outcome_on"]]).max()
+        waited = (known_until - frame.loc[frame["pending"], "as_of"]).dt.days.to_numpy()
+        kind = world.opportunities.set_index("opportunity_id")["kind"].reindex(frame.loc[frame["pending"], "opportunity_id"]).to_numpy()
+        frame.loc[frame["pending"], "reward"] = pending_success(world, pd.Timestamp(start), kind, waited)
     counts = frame.groupby(["meeting", "referral_caseworker"]).size().sort_values(ascending=False, kind="stable")
     main = counts.reset_index().drop_duplicates("meeting").set_index("meeting")["referral_caseworker"]
     frame["caseworker_id"] = frame["meeting"].map(main)
     return frame.drop(columns="referral_caseworker").drop_duplicates(["meeting", "opportunity_id"]).reset_index(drop=True)
+
+
+def pending_success(world: World, before: pd.Timestamp, kind: np.ndarray, waited: np.ndarray) -> np.ndarray:
+    """P(success | the outcome is still unknown after ``waited`` days), per referral of ``kind``.
+
+    From the referrals proposed before ``before`` with a known outcome: the share of successes
+    among those of the same kind whose outcome took longer than ``waited`` days (of any kind when
+    none of that kind took so long; the overall success rate when none did).
+    """
+    success = set(get_settings().success_outcomes)
+    r = world.referrals
+    r = r[(r["proposed_on"] < before) & (r["outcome"] != "pending") & r["outcome_on"].notna()]
+    took = (r["outcome_on"] - r["proposed_on"]).dt.days.to_numpy()
+    ok = r["outcome"].isin(success).to_numpy(dtype=float)
+    r_kind = world.opportunities.set_index("opportunity_id")["kind"].reindex(r["opportunity_id"]).to_numpy()
+    overall = float(ok.mean()) if len(ok) else 0.0
+
+    def share_longer(durations, wins, w):
+        order = np.argsort(durations, kind="stable")
+        durations, wins = durations[order], wins[order]
+        later_wins = np.r_[np.cumsum(wins[::-1])[::-1], 0.0]
+        at = np.searchsorted(durations, w, side="right")
+        n = len(durations) - at
+        return np.where(n > 0, later_wins[at] / np.maximum(n, 1), np.nan)
+
+    out = share_longer(took, ok, np.asarray(waited))
+    for k in pd.unique(kind):
+        mine = kind == k
+        same = r_kind == k
+        if same.any():
+            by_kind = share_longer(took[same], ok[same], np.asarray(waited)[mine])
+            out[mine] = np.where(np.isnan(by_kind), out[mine], by_kind)
+    return np.where(np.isnan(out), overall, out)
 
 
 def sample_meetings(logged: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
@@ -288,7 +329,8 @@ class RewardModel:
 
     def fit_predict(self, features: pd.DataFrame, citizen: np.ndarray, chosen: np.ndarray, reward: np.ndarray,
                     prior: tuple[pd.DataFrame, np.ndarray] | None = None) -> np.ndarray:
-        """Cross-fitted P(success) for every row of ``features`` (chosen or not)."""
+        """Cross-fitted P(success) for every row of ``features`` (chosen or not). A reward between 0
+        and 1 (a pending referral's chance) counts as a success and a failure with those weights."""
         cit = pd.Series(pd.unique(np.asarray(citizen)))
         fold_of = pd.Series(np.random.default_rng(self.seed).integers(0, self.folds, len(cit)), index=cit)
         fold = fold_of.reindex(citizen).to_numpy()
@@ -299,9 +341,13 @@ class RewardModel:
             x, y = features[learn], reward[learn]
             if prior is not None:
                 x, y = pd.concat([x, prior[0]], ignore_index=True), np.r_[y, prior[1]]
-            if len(np.unique(y)) < 2:
+            if not (y > 0).any() or not (y < 1).any():
                 raise ValueError("reward model: the log needs both successes and failures")
-            model = self._model().fit(x, y.astype(int))
+            both = pd.concat([x, x], ignore_index=True)
+            labels = np.r_[np.ones(len(y)), np.zeros(len(y))]
+            weights = np.r_[y, 1.0 - y]
+            keep = weights > 0
+            model = self._model().fit(both[keep], labels[keep].astype(int), sample_weight=weights[keep])
             mine = fold == j
             out[mine] = model.predict_proba(features[mine])[:, 1]
         return out
@@ -359,15 +405,18 @@ class OffPolicy:
     _greedy: dict[int, tuple] = field(default_factory=dict)
 
     @classmethod
-    def from_log(cls, world: World, start, end, space=None, prior: Pairs | None = None,
-                 max_meetings: int | None = None, seed: int | None = None) -> "OffPolicy":
+    def from_log(cls, world: World, start, end, space=None, max_meetings: int | None = None,
+                 seed: int | None = None) -> "OffPolicy":
         """Meetings proposed in [start, end) of ``world``'s log (at most ``max_meetings``, seeded),
         their candidates and features (each as known on its date), the choice model fitted on them,
-        the reward model cross-fitted (with ``prior``'s labelled pairs as extra training data)."""
+        the reward model cross-fitted (also learning from the latest ``offpolicy.prior_referrals``
+        referrals proposed before ``start``, with their outcomes as known in ``world``)."""
         from matcher.evaluate import make_pairs
-        from matcher.models.baselines import success_gain
+        from matcher.features.build import FeatureSpace
+        from matcher.labels import training_pairs
 
         s = get_settings()
+        space = space if space is not None and space.serves(world) else FeatureSpace.of(world)
         seed = s.evaluation.seed if seed is None else seed
         max_meetings = s.offpolicy.max_meetings if max_meetings is None else max_meetings
         logged = sample_meetings(logged_meetings(world, start, end), max_meetings, seed)
@@ -383,9 +432,12 @@ class OffPolicy:
         p = choice.propensity(design, meeting)
         m = pairs.frame.groupby("meeting")["chosen"].transform("sum").to_numpy()
         incl = inclusion_probability(p, meeting, m)
+        earlier = training_pairs(world)
+        earlier = earlier[earlier["as_of"] < pd.Timestamp(start)].tail(s.offpolicy.prior_referrals)
         prior_xy = None
-        if prior is not None and len(prior):
-            prior_xy = (prior.features[pairs.features.columns], (prior.frame["gain"].to_numpy() >= success_gain()).astype(float))
+        if len(earlier):
+            prior = make_pairs(world, earlier, space)
+            prior_xy = (prior.features, earlier["outcome"].isin(s.success_outcomes).to_numpy(dtype=float))
         reward = pairs.frame["reward"].fillna(0.0).to_numpy()
         q = RewardModel(seed=seed).fit_predict(pairs.features, pairs.frame["citizen_id"].to_numpy(), chosen, reward, prior_xy)
         return cls(pairs, p, incl, q, seed, s.offpolicy.bootstrap, choice)

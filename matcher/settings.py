@@ -116,6 +116,8 @@ class OffPolicySettings(Section):
     max_meetings: int = 2000
     # Bootstrap resamples of citizens for the confidence intervals.
     bootstrap: int = 300
+    # The reward model also learns from this many of the latest referrals before the window.
+    prior_referrals: int = 30_000
     # Cross-fitting folds (by citizen) of the reward model.
     reward_folds: int = 3
     # L2 penalty of the caseworkers' choice model (standardised features).

@@ -178,15 +178,15 @@ def _champion_on(at_h: _Features, fit_frame, hold_frame) -> tuple[str | None, fl
     return version, _ndcg10(hold, twin.score(hold)), "", twin
 
 
-def _offpolicy_gate(at_end: _Features, h: pd.Timestamp, end: pd.Timestamp, challenger: Ranker, twin: Ranker | None,
-                    fit_pairs: Pairs) -> tuple[object | None, object | None, str]:
+def _offpolicy_gate(at_end: _Features, h: pd.Timestamp, end: pd.Timestamp, challenger: Ranker,
+                    twin: Ranker | None) -> tuple[object | None, object | None, str]:
     """Both gate fits estimated from the held-out window's logged meetings (``matcher.offpolicy``):
     (challenger's estimate, champion's estimate, a sentence for the decision)."""
     from matcher.models.base import predict
     from matcher.offpolicy import OffPolicy
 
     try:
-        ope = OffPolicy.from_log(at_end.world, h, end, space=at_end.space(challenger.feature_config), prior=fit_pairs)
+        ope = OffPolicy.from_log(at_end.world, h, end, space=at_end.space(challenger.feature_config))
     except ValueError as why:
         return None, None, f"no off-policy estimate ({why})"
     mine = ope.evaluate(challenger)
@@ -258,7 +258,7 @@ def train_and_register(
     at_end = _Features(world.as_of(end), features)
     if settings.offpolicy.gate_estimate:
         report(0.55, said("training_offpolicy"))
-        estimate, champion_estimate, sentence = _offpolicy_gate(at_end, h, end, ranker, twin, fit_pairs)
+        estimate, champion_estimate, sentence = _offpolicy_gate(at_end, h, end, ranker, twin)
         reason += f"; {sentence}"
         if (promoted and settings.offpolicy.gate_blocks and estimate is not None and champion_estimate is not None
                 and estimate.ci["dr"][1] < champion_estimate.value["dr"]):

@@ -33,7 +33,9 @@ def ope(small_world, window):
 def test_meetings_group_referrals_by_citizen_and_date(small_world, window):
     logged = logged_meetings(small_world, *window)
     assert not logged.empty
-    assert (logged["outcome"] != "pending").all()
+    # A pending referral counts as its chance of success; a resolved one as 0 or 1.
+    assert logged.loc[~logged["pending"], "reward"].isin([0.0, 1.0]).all()
+    assert logged["reward"].between(0, 1).all()
     assert logged["meeting"].str.split("|").str[0].eq(logged["citizen_id"]).all()
     assert logged.groupby("meeting")["as_of"].nunique().eq(1).all()
     assert logged.groupby("meeting")["caseworker_id"].nunique().eq(1).all()
@@ -61,6 +63,16 @@ def test_propensities_are_a_distribution_per_meeting(ope):
     # The caseworkers' choices are predictable: the fitted model puts more than chance on them.
     chance = 1.0 / f.groupby("meeting")["chosen"].transform("size")
     assert f.loc[f["chosen"], "p"].mean() > 1.3 * chance[f["chosen"]].mean()
+
+
+def test_a_long_pending_referral_counts_as_a_likely_success(small_world, window):
+    """Refusals come within weeks, starts take months: the longer an outcome is unknown, the
+    likelier it is a success (learnt from the referrals before the window)."""
+    from matcher.offpolicy import pending_success
+
+    kinds = np.array(["company_placement"] * 3)
+    soon, later, long = pending_success(small_world, window[0], kinds, np.array([1, 60, 150]))
+    assert soon < later < long
 
 
 def test_inclusion_probability_matches_sampling_without_replacement():

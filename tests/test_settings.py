@@ -108,6 +108,4 @@ def test_every_setting_is_used():
         nested = getattr(field.annotation, "model_fields", None)
         fields |= set(nested or ())
     unused = sorted(f for f in fields if not re.search(rf"\b{f}\b", code))
-    # Declared with the off-policy estimate (178771b) for the training gate, which does not read it
-    # yet: the one known exception, named so that it cannot grow unnoticed.
-    assert unused in ([], ["gate_blocks"])
+    assert unused == []
