@@ -51,6 +51,8 @@ def shoot(url: str, out: Path) -> list[Path]:
     """Sign in as each role, visit its pages and save one PNG per page."""
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=180_000)  # the first citizen page waits for the model on a busy machine
+
     engine = make_engine(url)
     accounts = {role: staff for _, role, staff in demo_accounts(engine)}
     env = {**os.environ, "MATCHER_DB_URL": url}
@@ -79,6 +81,12 @@ def shoot(url: str, out: Path) -> list[Path]:
                         page.get_by_role("link", name=t("nav_caseload")).click()
                         page.get_by_role("button", name=t("open"), exact=True).click()
                         expect(page.get_by_role("button", name=t("propose")).first).to_be_visible()
+                        # The map is drawn on request; it gets a picture of its own too.
+                        page.get_by_text(t("show_map")).click()
+                        expect(page.locator("canvas").first).to_be_attached()
+                        page.wait_for_timeout(6000)
+                        saved.append(out / "map.png")
+                        page.get_by_test_id("stDeckGlJsonChart").screenshot(path=saved[-1])
                     else:
                         page.get_by_role("link", name=t(f"nav_{name}")).click()
                     page.wait_for_timeout(4000)  # charts and the map draw after the page settles
