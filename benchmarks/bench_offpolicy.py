@@ -89,7 +89,7 @@ def run_family(family: str, citizens: int, seed: int, work: Path, k: int = 10):
         rows[ranker.name] = {
             f"true_oracle@{k}": metrics.oracle_ratio_at_k(true_scored, k, get_settings().evaluation.seed),
             f"true_ratio_meetings@{k}": ratio_m, "true_value": value,
-            "ips": est.value["ips"], "snips": est.value["snips"], "dr": est.value["dr"],
+            "dm": est.value["dm"], "ips": est.value["ips"], "snips": est.value["snips"], "dr": est.value["dr"],
             "dr_lo": est.ci["dr"][0], "dr_hi": est.ci["dr"][1],
             "est_ratio": est.ratio, "ratio_lo": est.ratio_ci[0], "ratio_hi": est.ratio_ci[1],
         }
@@ -97,7 +97,7 @@ def run_family(family: str, citizens: int, seed: int, work: Path, k: int = 10):
     table["gap"] = table["est_ratio"] - table[f"true_oracle@{k}"]
     # The estimators' error in oracle-ratio units: over the best possible top k's value at the meetings.
     best_value, _ = _true_at_meetings(ope, at_meetings, at_meetings, k)
-    for name in ("ips", "snips", "dr"):
+    for name in ("dm", "ips", "snips", "dr"):
         table[f"{name}_error"] = (table[name] - table["true_value"]) / best_value
     greedy_value, greedy_ratio = _true_at_meetings(ope, at_meetings, ope.greedy_scores(), k)
     est_order = list(table["est_ratio"].sort_values(ascending=False).index)
@@ -128,10 +128,10 @@ def markdown(results: dict, citizens: int, seed: int, k: int, command: str) -> s
         "",
         f"- `true_oracle@{k}`: the simulator's oracle ratio@{k} by the bare score (sampled citizens active at the split T, as `matcher evaluate` reports `oracle_ratio@{k}`);",
         f"- `true_ratio_meetings@{k}`, `true_value`: the truth at the logged meetings the estimate uses (value: expected successes per meeting in the top {k});",
-        "- `ips`, `snips`, `dr` (`dr_lo`–`dr_hi`: 95 % bootstrap interval over citizens): the estimates of `true_value` from the logs alone;",
+        "- `dm` (the reward model alone), `ips`, `snips`, `dr` (`dr_lo`–`dr_hi`: 95 % bootstrap interval over citizens): the estimates of `true_value` from the logs alone;",
         "- `est_ratio` (`ratio_lo`–`ratio_hi`): DR of the ranker over DR of the reward model's own greedy top k (the estimated oracle ratio);",
         f"- `gap` = est_ratio − true_oracle@{k} (goal: within ±0.05);",
-        f"- `ips_error`, `snips_error`, `dr_error` = (estimate − true_value) / the best possible top {k}'s true value at the same "
+        f"- `dm_error`, `ips_error`, `snips_error`, `dr_error` = (estimate − true_value) / the best possible top {k}'s true value at the same "
         "meetings: each estimator's error in oracle-ratio units (the ratio the estimate would give with the true best as denominator).",
         "",
         "| family | max abs gap of est_ratio | max abs dr_error | order of rankers agrees | Kendall tau | meetings | candidates per meeting |",

@@ -18,7 +18,7 @@ known before T, and tested two ways:
 
 From the logs alone (no truth needed, so also on a municipality's data): the off-policy estimate
 (``matcher.offpolicy``) of each model's expected successes per logged test meeting in its top 10 by
-score over every open opportunity (``ope_ips@10``, ``ope_snips@10``, ``ope_dr@10`` with its 95 %
+score over every open opportunity (``ope_dm@10``, ``ope_ips@10``, ``ope_snips@10``, ``ope_dr@10`` with its 95 %
 interval), and the estimated oracle ratio ``ope_ratio@10`` to set next to ``oracle_ratio@10``.
 
 Everything the models see is the world as known at T. ``run_families`` runs the whole evaluation

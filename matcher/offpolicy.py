@@ -21,6 +21,7 @@ have achieved at the meetings in the log:
    referrals before the window with their outcomes as known now.
 5. **Estimators** (:meth:`OffPolicy.estimate`): per meeting, the policy's top k among the candidates;
 
+   - DM (direct method): the reward model's sum over the top k;
    - IPS: sum over the logged referrals in the top k of reward / inclusion probability;
    - SNIPS: IPS rescaled by the control variate (the same weights without the reward, whose
      expectation is the number of candidates in the top k);
@@ -63,7 +64,8 @@ OUTCOME_FEATURES = (
 )
 KIND_COLUMNS = ("kind_company_placement", "kind_wage_subsidy_job", "kind_small_job", "kind_ordinary_job",
                 "kind_flex_job", "kind_course", "kind_education")
-ESTIMATORS = ("ips", "snips", "dr")
+ESTIMATORS = ("dm", "ips", "snips", "dr")
+DR = ESTIMATORS.index("dr")
 
 
 # ---- the log ---------------------------------------------------------------------------------
@@ -358,7 +360,7 @@ class RewardModel:
 
 @dataclass
 class Estimate:
-    """Expected successes per meeting of a policy's top ``k`` (IPS, SNIPS, DR) with bootstrap CIs,
+    """Expected successes per meeting of a policy's top ``k`` (DM, IPS, SNIPS, DR) with bootstrap CIs,
     and the estimated oracle ratio (DR over the DR of the reward model's greedy top k)."""
 
     k: int
@@ -469,13 +471,14 @@ class OffPolicy:
 
     @staticmethod
     def _values(sums: np.ndarray, count: np.ndarray) -> np.ndarray:
-        """(IPS, SNIPS, DR) per meeting from citizen sums weighted by ``count``-rows (bootstrap)."""
+        """(DM, IPS, SNIPS, DR) per meeting from citizen sums weighted by ``count``-rows (bootstrap)."""
         total = sums.sum(axis=-2)
         meetings = count.sum(axis=-1)
         ips = total[..., 1] / meetings
         snips = total[..., 1] / np.maximum(total[..., 2], 1e-12) * total[..., 4] / meetings
         dr = (total[..., 0] + total[..., 3]) / meetings
-        return np.stack([ips, snips, dr], axis=-1)
+        dm = total[..., 0] / meetings
+        return np.stack([dm, ips, snips, dr], axis=-1)
 
     def _resampled(self, sums: np.ndarray, count: np.ndarray, draws: np.ndarray) -> np.ndarray:
         return self._values(draws[:, :, None] * sums[None], draws * count[None])
@@ -489,26 +492,26 @@ class OffPolicy:
         return self.q
 
     def estimate(self, scores: np.ndarray, k: int | None = None) -> Estimate:
-        """IPS, SNIPS and DR estimates of the expected successes per logged meeting of the top ``k``
+        """DM, IPS, SNIPS and DR estimates of the expected successes per logged meeting of the top ``k``
         by ``scores`` (one per row of ``pairs``), with 95 % bootstrap intervals over citizens."""
         k = k or get_settings().offpolicy.k
         sums, count = self._by_citizen(self._parts(scores, k))
         draws = self._draws(len(count))
         if k not in self._greedy:
             gsums, _ = self._by_citizen(self._parts(self.greedy_scores(), k))
-            self._greedy[k] = (gsums, self._values(gsums, count)[2], self._resampled(gsums, count, draws)[:, 2])
+            self._greedy[k] = (gsums, self._values(gsums, count)[DR], self._resampled(gsums, count, draws)[:, DR])
         _, greedy, greedy_boot = self._greedy[k]
         point = self._values(sums, count)
         boot = self._resampled(sums, count, draws)
         ci = {e: tuple(np.percentile(boot[:, j], [2.5, 97.5])) for j, e in enumerate(ESTIMATORS)}
-        ratio_boot = boot[:, 2] / greedy_boot
+        ratio_boot = boot[:, DR] / greedy_boot
         total = sums.sum(axis=0)
         f = self.pairs.frame
         logged = float(f.loc[f["chosen"].to_numpy(), "reward"].sum() / count.sum())
         return Estimate(
             k=k, meetings=int(count.sum()), citizens=len(count),
             value=dict(zip(ESTIMATORS, map(float, point))), ci={e: (float(a), float(b)) for e, (a, b) in ci.items()},
-            ratio=float(point[2] / greedy), ratio_ci=tuple(float(v) for v in np.percentile(ratio_boot, [2.5, 97.5])),
+            ratio=float(point[DR] / greedy), ratio_ci=tuple(float(v) for v in np.percentile(ratio_boot, [2.5, 97.5])),
             effective_referrals=float(total[5] ** 2 / total[6]) if total[6] > 0 else 0.0,
             logged_value=logged,
         )
@@ -521,7 +524,7 @@ class OffPolicy:
         """Fitted rankers side by side: one row each (``Estimate.row``), best DR first."""
         rows = {r.name: self.evaluate(r, k).row() for r in rankers}
         table = pd.DataFrame.from_dict(rows, orient="index")
-        return table.sort_values(table.columns[2], ascending=False)
+        return table.sort_values(f"ope_dr@{k or get_settings().offpolicy.k}", ascending=False)
 
     def logging_scores(self) -> np.ndarray:
         """The caseworkers' own policy as scores (the fitted choice utilities): its top k is what
