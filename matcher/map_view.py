@@ -51,7 +51,7 @@ def base_layers(lang: str = i18n.DEFAULT) -> tuple[pdk.Layer, pdk.Layer]:
     )
     names = pdk.Layer(
         "TextLayer", labels, id="area-names", get_position=["lon", "lat"], get_text="name", get_size=12,
-        get_color=[90, 90, 90], get_alignment_baseline="'center'",
+        get_color=[90, 90, 90], get_alignment_baseline="'center'", character_set="'auto'",
     )
     return polygons, names
 
@@ -87,7 +87,7 @@ def deck(home_lat: float, home_lon: float, suggestions: pd.DataFrame, held: str 
     )
     labels = pdk.Layer(
         "TextLayer", shown, id="point-labels", get_position=["lon", "lat"], get_text="label", get_size=13,
-        get_color=[20, 20, 20], get_pixel_offset=[0, -16], get_alignment_baseline="'bottom'",
+        get_color=[20, 20, 20], get_pixel_offset=[0, -16], get_alignment_baseline="'bottom'", character_set="'auto'",
     )
     view = pdk.ViewState(latitude=float(shown["lat"].mean()), longitude=float(shown["lon"].mean()), zoom=10.3)
     return pdk.Deck(
