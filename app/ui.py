@@ -151,6 +151,8 @@ PAGES = {
     "models": "nav_models",
     "overview": "nav_overview",
     "admin": "nav_admin",
+    "oversight": "nav_oversight",
+    "explanation": "nav_explanation",
 }
 
 
@@ -159,9 +161,21 @@ def page_path(name: str) -> str:
     return str(Path(__file__).resolve().parent / "pages" / f"{name}.py")
 
 
-def score_text(score: float, chance: float) -> str:
-    """The model's chance of success when it gives one (the funnel), else its raw score."""
+def score_text(score: float, chance: float, low: float = float("nan"), high: float = float("nan"),
+               calibrated: float = float("nan")) -> str:
+    """The model's chance of success when it gives one, with its interval when the model carries
+    a calibration (``matcher.calibration``: "chance 23 % (15–31 %)"), else its raw score."""
+    if calibrated == calibrated and low == low and high == high:
+        return f"{t('chance')} {percent(calibrated)} ({number(100 * low)}–{percent(high)})"
     return f"{t('chance')} {percent(chance)}" if chance == chance else f"{t('score')} {number(score, 2)}"
+
+
+def chance_interval(suggestion) -> tuple[float, float, float]:
+    """(low, high, calibrated) of a ``matcher.service.Suggestion`` for ``score_text``; NaN when absent."""
+    nan = float("nan")
+    if suggestion is None or suggestion.calibrated is None:
+        return nan, nan, nan
+    return suggestion.chance_low, suggestion.chance_high, suggestion.calibrated
 
 
 def kind(name: str) -> str:
@@ -263,11 +277,14 @@ def _plan(url: str, version: str):
 def plan():
     """The municipal plan in force (``matcher.plan_store``): the last stored one, recomputed in the
     background when the places have changed (checked at most every 5 s; ``plan.auto_refresh``);
-    None without a model."""
+    None without a model, and while an admin has switched suggestions off (the plan suggests too)."""
     from matcher.registry import champion_version
+    from matcher.switch import suggestions_on
 
     version = champion_version()
-    return None if version is None else _plan(get_settings().db_url, str(version))
+    if version is None or not suggestions_on(engine()):
+        return None
+    return _plan(get_settings().db_url, str(version))
 
 
 def plan_caption(status) -> str:

@@ -7,13 +7,16 @@ role must be allowed the action (:data:`ACTIONS`); the command line's operator m
 operators' actions. The caller audits a denial where it decides (``matcher.audit.refusals``).
 
 - caseworker: their own caseload only (citizens whose ``caseworker_id`` is theirs): the full
-  profile, notes, barriers, history, suggestions; proposes and records outcomes.
+  profile, notes, barriers, history, suggestions; proposes and records outcomes; prints a
+  referral's explanation for the citizen (``matcher.explanation``).
 - employer_liaison: candidates for an opening, only among citizens who consented to candidate
   search, and only the fields needed to judge a match (:data:`LIAISON_FIELDS`): no notes, no
   barriers, no benefit history, no age, never gender or origin. Proposes on the caseworker's
   behalf (the caseworker sees the pending referral on the citizen's page).
-- data_scientist: aggregates, model versions and evaluation; no citizen pages.
-- admin: users and the audit log; no citizen pages.
+- data_scientist: aggregates, model versions and evaluation, the oversight figures (how often
+  caseworkers follow the suggestions, ``matcher.oversight``); no citizen pages.
+- admin: users, the audit log, the oversight figures, and the switch that turns suggestions
+  off for everyone (``matcher.switch``); no citizen pages.
 """
 from __future__ import annotations
 
@@ -26,10 +29,10 @@ from matcher.sessions import resume_session
 from matcher.settings import get_settings
 
 PAGES = {
-    "caseworker": ("caseload", "citizen", "overview"),
+    "caseworker": ("caseload", "citizen", "explanation", "overview"),
     "employer_liaison": ("liaison", "overview"),
-    "data_scientist": ("models", "overview"),
-    "admin": ("admin", "overview"),
+    "data_scientist": ("models", "oversight", "overview"),
+    "admin": ("admin", "oversight", "overview"),
 }
 # What a liaison sees of a candidate: enough to judge the match, nothing about the person's
 # problems. Barriers stay out: a liaison does not need them to judge whether a candidate can do
@@ -60,6 +63,8 @@ ACTIONS = {
     audit.RETRAIN: ("data_scientist", OPERATOR_ROLE),
     audit.PROMOTE: ("data_scientist", OPERATOR_ROLE),
     audit.ROLLBACK: ("data_scientist", OPERATOR_ROLE),
+    audit.SWITCH_SUGGESTIONS: ("admin", OPERATOR_ROLE),
+    audit.EXPLAIN_REFERRAL: ("caseworker",),
 }
 
 

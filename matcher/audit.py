@@ -38,6 +38,8 @@ PROMOTE = "promote"
 ROLLBACK = "rollback"
 OPEN_PAGE = "open_page"
 SHORTLIST = "shortlist"
+SWITCH_SUGGESTIONS = "switch_suggestions"
+EXPLAIN_REFERRAL = "explain_referral"
 
 ANONYMOUS = "-"
 # Free text in an entry (a refusal's reason) is cut here: the log is no place for pasted data.

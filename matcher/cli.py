@@ -181,8 +181,12 @@ def recommend(
         raise typer.BadParameter("--engine dask is for the batch: use it with --all")
     if engine == "dask" and parts is not None:
         raise typer.BadParameter("--engine dask splits the batch itself: not with --shard")
+    from matcher.switch import require_suggestions
+
+    database = _engine(db)
+    _refuse_when_off(lambda: require_suggestions(database))  # before any cluster starts
     cluster = _client(engine, scheduler)
-    matcher = Matcher.load(_engine(db))
+    matcher = Matcher.load(database)
     k = k or get_settings().default_k
     if not all_:
         for s in matcher.recommend(citizen, k=k, as_of=_date(as_of)):
@@ -225,7 +229,9 @@ def plan(
     from matcher.service import Matcher
 
     engine = _engine(db)
-    run = plan_store.compute(engine, Matcher.load(engine), on=_date(as_of), k=k, model_version=champion_version())
+    matcher = Matcher.load(engine)
+    _refuse_when_off(matcher.check_switch)
+    run = plan_store.compute(engine, matcher, on=_date(as_of), k=k, model_version=champion_version())
     typer.echo(
         f"plan {run.id} for {run.as_of}: {run.citizens} citizens, lists of {run.k}, "
         f"expected successes by the model {run.objective:.1f}"
@@ -243,7 +249,7 @@ def candidates(
     from matcher.service import Matcher
 
     matcher = Matcher.load(_engine(db))
-    for s in matcher.candidates(opportunity, k=k or get_settings().default_k, as_of=_date(as_of)):
+    for s in _refuse_when_off(lambda: matcher.candidates(opportunity, k=k or get_settings().default_k, as_of=_date(as_of))):
         typer.echo(s.describe())
 
 
@@ -310,6 +316,41 @@ def demo_users(db: Optional[str] = DbOption) -> None:
 
     for line in create_demo_users(_engine(db), operator()):
         typer.echo(line)
+
+
+@app.command()
+def suggestions(
+    off: bool = typer.Option(False, "--off", help="Switch suggestions off everywhere (app pages and CLI)"),
+    on: bool = typer.Option(False, "--on", help="Switch suggestions on again"),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the audit log)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Show the suggestions switch, or turn suggestions off or on for everyone (audited as cli:<OS user>)."""
+    from matcher.auth import operator
+    from matcher.switch import set_suggestions, state
+
+    if off and on:
+        raise typer.BadParameter("give --off or --on, not both")
+    engine = _engine(db)
+    if not (off or on):
+        typer.echo(state(engine).describe())
+        return
+    try:
+        typer.echo(set_suggestions(engine, operator(), on=on, reason=reason).describe())
+    except ValueError as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2)
+
+
+def _refuse_when_off(call):
+    """Run ``call``; when suggestions are switched off, say so and exit with status 3."""
+    from matcher.switch import SuggestionsOff
+
+    try:
+        return call()
+    except SuggestionsOff as off:
+        typer.echo(str(off), err=True)
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -256,6 +256,17 @@ class ShortlistEntry(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class AppState(Base):
+    """Switches that hold for the whole app, one row a key (``matcher.switch``): what is set, by
+    whom and when. The audit log keeps every change; this row is the current state."""
+
+    __tablename__ = "app_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict | None] = mapped_column(JSON)
+    changed_by: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 Index("ix_referrals_citizen_proposed", Referral.citizen_id, Referral.proposed_on)
 # At most one pending app proposal per citizen and opportunity, whatever the code above it does
 # (propose() also checks under a lock, across imported referrals too).

@@ -15,6 +15,8 @@ Rules (documented here once):
   ``max_commute`` and ``max_hours`` are hard filters.
 - Features are computed with the ranker's own frozen feature config, as of ``as_of``; later
   referrals and outcomes are never used.
+- An admin can switch suggestions off for everyone (``matcher.switch``): every call that ranks
+  (``recommend``, ``candidates``, ``score_all``/``recommend_all``) then raises ``SuggestionsOff``.
 - What the service uses of a ranker beyond ``score`` is declared in ``matcher.models.base``
   (``Predicts``, ``Explains``): any registered ranker can serve.
 """
@@ -81,6 +83,11 @@ class Suggestion:
     acceptance: float | None = None
     # The stated limits this suggestion breaks (keys of INFEASIBILITY); empty when feasible.
     flags: list[str] = field(default_factory=list)
+    # The chance as calibrated on the model's holdout, and its interval (``matcher.calibration``);
+    # None when the model was saved without a calibration table.
+    calibrated: float | None = None
+    chance_low: float | None = None
+    chance_high: float | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -94,7 +101,8 @@ class Suggestion:
         lines = [
             head,
             f"    borger {self.citizen_id} · {self.opportunity_id} · {self.occupation or '-'} · score {self.score:.3f}"
-            + (f" (chance {self.chance:.0%})" if self.chance is not None else "")
+            + (f" (chance {self.chance:.0%})" if self.chance is not None and self.calibrated is None else "")
+            + (f" (chance {self.calibrated:.0%}, {self.chance_low:.0%}–{self.chance_high:.0%})" if self.calibrated is not None else "")
             + f" · {self.commute_minutes:.0f} min",
         ]
         lines += [f"    - {da}  /  {en}" for da, en in zip(self.reasons_da, self.reasons_en)]
@@ -138,6 +146,8 @@ class Matcher:
         self.world = world
         self.ranker = ranker
         self.engine = engine
+        # The registered version serving (set by ``load``; None for a ranker not from the registry).
+        self.model_version: str | None = None
         # The ranker's own feature settings (frozen at fit), so today's settings cannot change its scores.
         self.space = FeatureSpace.of(world, getattr(ranker, "feature_config", None))
         self._open: dict[pd.Timestamp, pd.DataFrame] = {}
@@ -152,14 +162,15 @@ class Matcher:
     @classmethod
     def load(cls, engine: Engine) -> "Matcher":
         """The world from the database and the registry's champion model."""
-        from matcher.registry import load_champion
+        from matcher.registry import champion_version, load_version
 
-        ranker = load_champion()
-        if ranker is None:
+        version = champion_version()
+        if version is None:
             raise NoTrainedModel("no trained model: run `matcher train`")
         mark = _referrals_mark(engine)  # before reading: a change while reading shows as a change
-        loaded = cls(World.from_db(engine), ranker, engine)
+        loaded = cls(World.from_db(engine), load_version(version), engine)
         loaded._mark = mark
+        loaded.model_version = version
         return loaded
 
     def refresh_referrals(self, engine: Engine | None = None) -> bool:
@@ -195,6 +206,14 @@ class Matcher:
 
     def _label_en(self, uri: str | None) -> str:
         return self._taxonomy.frame.at[uri, "label_en"] if uri and uri in self._taxonomy else ""
+
+    def check_switch(self) -> None:
+        """Raise ``matcher.switch.SuggestionsOff`` when an admin switched suggestions off (checked
+        on every call, so the switch holds at once; a Matcher without a database is not served)."""
+        if self.engine is not None:
+            from matcher.switch import require_suggestions
+
+            require_suggestions(self.engine)
 
     def _date(self, as_of: date | pd.Timestamp | str | None) -> pd.Timestamp:
         return latest_date(self.world) if as_of is None else pd.Timestamp(as_of).normalize()
@@ -237,6 +256,9 @@ class Matcher:
         out = []
         opps = self.space.opportunities
         cits = self.space.citizens
+        from matcher import calibration
+
+        bands = None if pred.chance is None else calibration.interval(getattr(self.ranker, "calibration", None), np.asarray(pred.chance)[order])
         for rank, i in enumerate(order, start=1):
             row = pairs.iloc[i]
             opp = opps.loc[row["opportunity_id"]]
@@ -283,6 +305,7 @@ class Matcher:
                     rank=rank,
                     reasons_da=da,
                     reasons_en=en,
+                    **({} if bands is None else dict(zip(("calibrated", "chance_low", "chance_high"), (float(b[rank - 1]) for b in bands)))),
                 )
             )
         return out
@@ -299,6 +322,7 @@ class Matcher:
         max_hours: float | None = None,
     ) -> list[Suggestion]:
         """The top ``k`` suggestable opportunities for one citizen, in the ranking policy's order, with reasons."""
+        self.check_switch()
         if citizen_id not in self.space.citizens.index:
             raise KeyError(f"unknown citizen_id {citizen_id!r}")
         if kinds is not None:
@@ -348,6 +372,7 @@ class Matcher:
 
     def candidates(self, opportunity_id: str, k: int = 10, as_of: date | pd.Timestamp | None = None) -> list[Suggestion]:
         """The top ``k`` citizens for one opportunity: active on ``as_of`` and consenting to candidate search."""
+        self.check_switch()
         if opportunity_id not in self.space.opportunities.index:
             raise KeyError(f"unknown opportunity_id {opportunity_id!r}")
         day = self._date(as_of)
@@ -359,6 +384,21 @@ class Matcher:
         details: dict = {}
         features, pred, flags = self._predict(pairs, details)
         return self._suggestions(pairs, features, pred, flags, details, self._ranked(pairs, pred, flags, k, group="opportunity_id"))
+
+    def explain(self, citizen_id: str, opportunity_id: str, as_of: date | pd.Timestamp | None = None) -> Suggestion:
+        """What the model says of one pair as of a date, with its reasons (e.g. for a referral made
+        then, ``matcher.explanation``). It explains, it suggests nothing, so the switch does not
+        apply; rank is 0 (not from a list)."""
+        if citizen_id not in self.space.citizens.index:
+            raise KeyError(f"unknown citizen_id {citizen_id!r}")
+        if opportunity_id not in self.space.opportunities.index:
+            raise KeyError(f"unknown opportunity_id {opportunity_id!r}")
+        pairs = pd.DataFrame({"citizen_id": [citizen_id], "opportunity_id": [opportunity_id], "as_of": [self._date(as_of)]})
+        details: dict = {}
+        features, pred, flags = self._predict(pairs, details)
+        found = self._suggestions(pairs, features, pred, flags, details, pd.DataFrame({"row": [0]}))[0]
+        found.rank = 0
+        return found
 
     def batch_citizens(self, as_of, shard: tuple[int, int] | None = None) -> tuple[pd.Timestamp, np.ndarray]:
         """The date and the citizens active on it (part ``i`` of ``n`` of a stable id hash with ``shard``)."""
@@ -393,6 +433,7 @@ class Matcher:
 
     def score_all(self, as_of: date | pd.Timestamp | None = None, shard: tuple[int, int] | None = None):
         """Every retrieved pair of every active citizen, partition by partition: (pairs, prediction, flags)."""
+        self.check_switch()
         day, citizens = self.batch_citizens(as_of, shard)
         for part in self.partitions(citizens):
             scored = self.score_part(day, part)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from matcher import metrics, registry
+from matcher import calibration, metrics, registry
 from matcher.evaluate import data_fingerprint, labelled_pairs, make_pairs
 from matcher.i18n import said
 from matcher.models.base import Pairs, Persistent, Ranker
@@ -250,6 +250,7 @@ def train_and_register(
     report(0.25, said("training_fitting"))
     ranker.fit(fit_pairs)
     hold_scores = ranker.score(hold_pairs)
+    chance_table = calibration.measure(ranker, hold_pairs)  # the chance's interval, saved with the model
     new_ndcg = _ndcg10(hold_pairs, hold_scores)
     report(0.5, said("training_gate"))
     champion_before, champion_ndcg, note, twin = _champion_on(at_h, fit_frame, hold_frame)
@@ -301,7 +302,9 @@ def train_and_register(
         mlflow.log_params(params)
         mlflow.log_metrics(run_metrics)
         mlflow.log_artifacts(str(ranker.save(Path(tmp) / GATE_ARTIFACT)), artifact_path=GATE_ARTIFACT)
-        mlflow.log_artifacts(str(served.save(Path(tmp) / registry.ARTIFACT_PATH)), artifact_path=registry.ARTIFACT_PATH)
+        served_dir = served.save(Path(tmp) / registry.ARTIFACT_PATH)
+        calibration.save(chance_table, served_dir)
+        mlflow.log_artifacts(str(served_dir), artifact_path=registry.ARTIFACT_PATH)
         mlflow.set_tags({registry.GATE_TAG: str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower()})
         artifact_uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
     version = registry.register(run.info.run_id, artifact_uri, description=reason)

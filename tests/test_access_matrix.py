@@ -14,23 +14,25 @@ from matcher.access import AccessDenied
 from matcher.auth import AuthError, operator
 from matcher.caseload import ProposalRefused, open_citizen, propose, record_outcome
 from matcher.db import AppSession, session_scope
+from matcher.explanation import explain_referral
 from matcher.i18n import t
 from matcher.liaison import view_candidates
 from matcher.service import Matcher
 from matcher.settings import get_settings
+from matcher.switch import set_suggestions
 from matcher.users import create_user, set_active, set_password, set_role
 from matcher.world import World
 from tests.app_helpers import HOME, TIMEOUT, live_user, use_database
 
 ON = date(2023, 3, 1)
 ACTORS = ("caseworker", "employer_liaison", "data_scientist", "admin", "signed_out", "deactivated", "expired")
-PAGES = ("caseload", "citizen", "liaison", "models", "overview", "admin")
+PAGES = ("caseload", "citizen", "liaison", "models", "overview", "admin", "oversight", "explanation")
 # The README's table: the pages each role opens. Nobody without a live session opens any.
 ALLOWED_PAGES = {
-    "caseworker": {"caseload", "citizen", "overview"},
+    "caseworker": {"caseload", "citizen", "explanation", "overview"},
     "employer_liaison": {"liaison", "overview"},
-    "data_scientist": {"models", "overview"},
-    "admin": {"admin", "overview"},
+    "data_scientist": {"models", "oversight", "overview"},
+    "admin": {"admin", "oversight", "overview"},
 }
 # Who may do what in the library (the command line's operator: users, training, the registry).
 ALLOWED_ACTIONS = {
@@ -45,6 +47,8 @@ ALLOWED_ACTIONS = {
     "retrain": {"data_scientist", "operator"},
     "promote": {"data_scientist", "operator"},
     "rollback": {"data_scientist", "operator"},
+    "switch_suggestions": {"admin", "operator"},
+    "explain_referral": {"caseworker"},
 }
 
 
@@ -129,6 +133,8 @@ def _act(action: str, engine, actor, matcher) -> None:
         "retrain": lambda: registry.begin_training(engine, actor),
         "promote": lambda: registry.promote(1, engine=engine, actor=actor),
         "rollback": lambda: registry.rollback(engine=engine, actor=actor),
+        "switch_suggestions": lambda: set_suggestions(engine, actor, True, "matrix test"),
+        "explain_referral": lambda: explain_referral(engine, actor, "R010"),
     }
     calls[action]()
 

@@ -35,11 +35,29 @@ def visit(at, page: str):
     return rendered_texts(at)
 
 
+def one_proposal(engine) -> str:
+    """A proposal from the search with a reason, so that the oversight and explanation pages have
+    something to show; its referral id."""
+    from matcher.caseload import propose
+    from matcher.oversight import proposal_detail
+    from matcher.search import open_opportunities
+    from tests.app_helpers import live_user
+
+    mine = staff_id(engine, "caseworker")
+    on = app_date(engine)
+    citizen = caseload(engine, mine, on)["citizen_id"].iloc[0]
+    opening = open_opportunities(engine, on)["opportunity_id"].iloc[0]
+    return propose(engine, live_user(engine, "proposer", "caseworker", mine), citizen, opening, on,
+                   proposal_detail(None, None, "1"), "borgeren ønsker det selv")
+
+
 @pytest.mark.parametrize("role", ["caseworker", "employer_liaison", "data_scientist", "admin"])
 def test_no_english_on_any_danish_page(app_db, role):
+    referral = one_proposal(app_db)
     at = signed_in(app_db, f"user_{role}", role, staff_id(app_db, role))
     if role == "caseworker":
         at.session_state["citizen_id"] = caseload(app_db, staff_id(app_db, role), app_date(app_db))["citizen_id"].iloc[0]
+        at.query_params["referral"] = referral  # the explanation page explains it
     found = {}
     for page in PAGES[role]:
         texts = visit(at, page)

@@ -8,11 +8,27 @@ from matcher import audit
 from matcher.access import AccessDenied
 from matcher.auth import ROLES, AuthError
 from matcher.i18n import TEXTS, detail_text, yes_no
+from matcher.switch import MAX_REASON_LENGTH as MAX_SWITCH_REASON, set_suggestions, state as suggestions_state
 from matcher.users import create_user, list_users, set_active, set_password
 
 user = ui.guard("admin")
 engine = ui.engine()
 st.title(ui.t("admin_title"))
+
+st.subheader(ui.t("switch_title"))
+switch = suggestions_state(engine)
+if switch.on:
+    st.success(ui.t("switch_on_state"))
+else:
+    st.error(ui.t("switch_off_state", since=ui.moment(switch.changed_at), by=switch.changed_by,
+                  why=f": {switch.reason}" if switch.reason else ""))
+why = st.text_input(ui.t("switch_reason"), key="switch_reason", max_chars=MAX_SWITCH_REASON)
+if st.button(ui.t("switch_off") if switch.on else ui.t("switch_on"), key="switch_suggestions", type="primary"):
+    try:
+        set_suggestions(engine, user, not switch.on, why)
+        st.rerun()
+    except (AccessDenied, ValueError) as problem:
+        st.error(str(problem))
 
 st.subheader(ui.t("users"))
 users = list_users(engine)

@@ -4,7 +4,10 @@
 Every action's result is shown where it was done (``ui.note``) and forgotten on another
 citizen's page; proposing something flagged not feasible, or whose places the plan holds for
 others, asks for a confirmation and a short reason (stored on the referral); a full opening
-offers no proposal; an outcome is confirmed before it is saved."""
+offers no proposal; an outcome is confirmed before it is saved. Any open offer can be proposed
+from a search, listed or not; what the list showed goes with the proposal (``matcher.oversight``).
+While an admin has switched suggestions off (``matcher.switch``) the page shows no list, only
+the search. A referral's explanation for the citizen is one click away."""
 from __future__ import annotations
 
 from datetime import date
@@ -25,6 +28,9 @@ from matcher.caseload import (
     suggestions_table,
 )
 from matcher.contract import KINDS, OUTCOMES
+from matcher.oversight import proposal_detail
+from matcher.search import open_opportunities
+from matcher.switch import SuggestionsOff, state as suggestions_state
 
 user = ui.guard("citizen")
 engine = ui.engine()
@@ -87,6 +93,10 @@ else:
     )[["proposed_on", "kind", "title", "place", "outcome", "outcome_on", "source"]]
     shown = ui.columns(shown)
     st.dataframe(shown, hide_index=True, key="history_table")
+    with st.popover(ui.t("explain_referral")):
+        explained = dict(zip(past["referral_id"], past["title"] + " · " + past["proposed_on"].map(ui.day)))
+        chosen = st.selectbox(ui.t("referral"), list(explained), key="explain_pick", format_func=explained.get)
+        st.page_link(ui.page_path("explanation"), label=ui.t("explanation_link"), query_params={"referral": chosen})
 
 pending = past[past["outcome"] == "pending"]
 outcome_place = f"outcome:{citizen_id}"
@@ -127,29 +137,42 @@ if len(pending):
 ui.show_note(outcome_place)
 
 st.subheader(ui.t("suggestions"))
-f1, f2, f3 = st.columns(3)
-kinds = f1.multiselect(ui.t("kinds"), list(KINDS), default=list(KINDS), format_func=ui.kind, key="filter_kinds",
-                       placeholder=ui.t("choose_kinds"))
-max_commute = f2.slider(ui.t("max_commute"), 10, 120, int(p.max_commute_minutes or 60), 5, key="filter_commute")
-max_hours = f3.slider(ui.t("max_hours"), 1, 37, int(p.max_hours_per_week or 37), key="filter_hours")
+switch = suggestions_state(engine)
+pending_ids = set(past.loc[past["outcome"] == "pending", "opportunity_id"])
+table, listed, version = suggestions_table([], lang), {}, None
+if not switch.on:
+    st.warning(ui.t("suggestions_off", since=ui.moment(switch.changed_at), by=switch.changed_by))
+    st.session_state.pop("suggestions", None)
+else:
+    f1, f2, f3 = st.columns(3)
+    kinds = f1.multiselect(ui.t("kinds"), list(KINDS), default=list(KINDS), format_func=ui.kind, key="filter_kinds",
+                           placeholder=ui.t("choose_kinds"))
+    max_commute = f2.slider(ui.t("max_commute"), 10, 120, int(p.max_commute_minutes or 60), 5, key="filter_commute")
+    max_hours = f3.slider(ui.t("max_hours"), 1, 37, int(p.max_hours_per_week or 37), key="filter_hours")
 
-matcher = ui.matcher()
-if matcher is None:
-    st.warning(ui.t("no_model"))
-    st.stop()
-# The list is worked out once per citizen, filters, model and language and kept while the
-# caseworker acts on it: a proposed card stays, marked, where it was.
-asked_for = (citizen_id, tuple(kinds), max_commute, max_hours, id(matcher), lang)
-kept = st.session_state.get("suggestions")
-if kept is None or kept[0] != asked_for:
-    matcher.refresh_referrals()  # proposals and outcomes since the model was loaded, by anyone
-    found = matcher.recommend(
-        citizen_id, k=ui.settings().default_k, as_of=on, kinds=kinds or None,
-        max_commute=max_commute, max_hours=max_hours,
-    )
-    table = suggestions_table(found, lang, already=set(past.loc[past["outcome"] == "pending", "opportunity_id"]))
-    st.session_state["suggestions"] = kept = (asked_for, table)
-table = kept[1]
+    matcher = ui.matcher()
+    if matcher is None:
+        st.warning(ui.t("no_model"))
+        st.stop()
+    # The list is worked out once per citizen, filters, model and language and kept while the
+    # caseworker acts on it: a proposed card stays, marked, where it was.
+    asked_for = (citizen_id, tuple(kinds), max_commute, max_hours, id(matcher), lang)
+    kept = st.session_state.get("suggestions")
+    if kept is None or kept[0] != asked_for:
+        matcher.refresh_referrals()  # proposals and outcomes since the model was loaded, by anyone
+        try:
+            found = matcher.recommend(
+                citizen_id, k=ui.settings().default_k, as_of=on, kinds=kinds or None,
+                max_commute=max_commute, max_hours=max_hours,
+            )
+        except SuggestionsOff:  # switched off a moment ago
+            st.rerun()
+        st.session_state["suggestions"] = kept = (
+            asked_for, suggestions_table(found, lang, already=pending_ids), {s.opportunity_id: s for s in found},
+        )
+    table, listed, version = kept[1], kept[2], matcher.model_version
+shown_ids = table["opportunity_id"].tolist()
+reason_given = st.text_input(ui.t("overrule_reason"), key="overrule_reason", max_chars=500, help=ui.t("overrule_reason_help"))
 free = free_places(engine, table["opportunity_id"], on)
 plan = ui.citizen_plan(citizen_id, table["opportunity_id"], on)
 
@@ -159,12 +182,16 @@ def place_of(opportunity_id: str) -> str:
 
 
 def do_propose(row, reason: str | None = None) -> None:
-    """Propose, and note the result at the card; a place held for others asks for a reason."""
+    """Propose, and note the result at the card; a place held for others asks for a reason. What
+    the list showed goes with the proposal; so does the reason written above the list, if any."""
+    detail = proposal_detail(listed.get(row.opportunity_id), shown_ids, version, True, int(row.rank))
     try:
-        rid = propose(engine, user, citizen_id, row.opportunity_id, on,
-                      {"rank": int(row.rank), "score": float(row.score)}, reason=reason)
+        rid = propose(engine, user, citizen_id, row.opportunity_id, on, detail,
+                      reason=reason or reason_given.strip() or None)
         ui.note(place_of(row.opportunity_id), "success", ui.t("proposed_here", referral=rid))
         st.session_state.pop("confirming", None)
+        st.session_state.pop("overrule_reason", None)  # a reason belongs to one proposal
+        st.session_state["last_proposal"] = rid
     except HeldForOthers:
         st.session_state["confirming"] = (citizen_id, row.opportunity_id)
     except REFUSALS as refused:
@@ -185,7 +212,8 @@ for kind, group in table.groupby("kind", sort=False):
         with st.container(border=True, key=f"card_{row.opportunity_id}"):
             a, b = st.columns([5, 1])
             a.markdown(
-                f"**{row.rank}. {row.title}** · {row.place} · {ui.score_text(row.score, row.chance)} · "
+                f"**{row.rank}. {row.title}** · {row.place} · "
+                f"{ui.score_text(row.score, row.chance, *ui.chance_interval(listed.get(row.opportunity_id)))} · "
                 f"{ui.t('commute')} {ui.minutes(row.commute_minutes)} · "
                 + (ui.t("free_places_n", n=places) if places > 0 else f"**{ui.t('full_no_place')}**")
             )
@@ -217,6 +245,38 @@ for kind, group in table.groupby("kind", sort=False):
                     else:
                         do_propose(row, reason.strip())
             ui.show_note(here)
+
+# Any open offer can be proposed, listed or not (the caseworker decides); with suggestions off, only so.
+search_place = f"search:{citizen_id}"
+with st.expander(ui.t("search_opportunities"), expanded=not switch.on):
+    s1, s2 = st.columns([3, 2])
+    words = s1.text_input(ui.t("search_words"), key="search_words")
+    search_kinds = s2.multiselect(ui.t("kinds"), list(KINDS), format_func=ui.kind, key="search_kinds",
+                                  placeholder=ui.t("choose_kinds"))
+    hits = open_opportunities(engine, on, words, search_kinds, exclude=pending_ids | set(shown_ids))
+    if hits.empty:
+        st.info(ui.t("no_search_hits"))
+    for hit in hits.itertuples():
+        a, b = st.columns([5, 1])
+        a.markdown(f"**{hit.title}** · {hit.place} · {ui.kind(hit.kind)} · "
+                   f"{ui.t('search_hit', hours=hit.hours_per_week, free=hit.free_capacity)} · {hit.district}")
+        if b.button(ui.t("propose"), key=f"propose_search_{hit.opportunity_id}"):
+            try:
+                rid = propose(engine, user, citizen_id, hit.opportunity_id, on,
+                              proposal_detail(None, shown_ids if switch.on else None, version, switch.on),
+                              reason=reason_given.strip() or None)
+                ui.note(search_place, "success", ui.t("proposed_here", referral=rid))
+                st.session_state.pop("overrule_reason", None)
+                st.session_state["last_proposal"] = rid
+            except HeldForOthers:
+                ui.note(search_place, "error", ui.t("plan_held_reason"))
+            except REFUSALS as refused:
+                ui.note(search_place, "error", ui.error(refused))
+            st.rerun()
+    ui.show_note(search_place)
+if st.session_state.get("last_proposal"):
+    st.page_link(ui.page_path("explanation"), label=ui.t("explanation_link"),
+                 query_params={"referral": st.session_state["last_proposal"]})
 
 st.subheader(ui.t("map_title"))
 

@@ -4,7 +4,8 @@ reasons and the opening's free places, shortlist (kept in the database), and pro
 A full opening offers no shortlist and no proposal; proposing candidates flagged "ikke muligt
 nu", or places the municipal plan holds for others, needs a short reason (stored on the
 referral). The result shows by the button and the free places, the candidates and the
-shortlist are read again after it."""
+shortlist are read again after it. While an admin has switched suggestions off
+(``matcher.switch``) the consenting candidates are listed unranked, searchable."""
 from __future__ import annotations
 
 import streamlit as st
@@ -16,6 +17,8 @@ from matcher.caseload import REFUSALS, app_date, free_capacity, propose
 from matcher import plan_store
 from matcher.plan_store import opening_plan
 from matcher.liaison import employers_with_openings, openings, view_candidates
+from matcher.search import browse_candidates
+from matcher.switch import SuggestionsOff, state as suggestions_state
 
 user = ui.guard("liaison")
 engine = ui.engine()
@@ -51,22 +54,33 @@ free = free_capacity(engine, opportunity_id, on)
 st.metric(ui.t("col_free_capacity"), free)
 here = f"liaison:{opportunity_id}"
 
-matcher = ui.matcher()
-if matcher is None:
+switch = suggestions_state(engine)
+matcher = ui.matcher() if switch.on else None
+if switch.on and matcher is None:
     st.warning(ui.t("no_model"))
     st.stop()
-# Each view is audited with the candidates shown: fetched once per opening (and language), again
-# after a proposal.
-if st.session_state.get("viewed_opening") != (opportunity_id, ui.lang()):
+words = ""
+if not switch.on:  # no ranking: the consenting candidates, searched by the liaison
+    st.warning(ui.t("liaison_unranked"))
+    words = st.text_input(ui.t("search"), key="candidate_search")
+# Each view is audited with the candidates shown: fetched once per opening (and language, or
+# search), again after a proposal.
+view = (opportunity_id, ui.lang(), switch.on, words)
+if st.session_state.get("viewed_opening") != view:
     try:
-        matcher.refresh_referrals()  # proposals since the model was loaded, by anyone
-        st.session_state["candidates"] = view_candidates(
-            engine, user, matcher, opportunity_id, on, ui.settings().default_k, ui.lang()
-        )
+        if switch.on:
+            matcher.refresh_referrals()  # proposals since the model was loaded, by anyone
+            st.session_state["candidates"] = view_candidates(
+                engine, user, matcher, opportunity_id, on, ui.settings().default_k, ui.lang()
+            )
+        else:
+            st.session_state["candidates"] = browse_candidates(engine, user, opportunity_id, on, words)
     except AccessDenied:
         st.error(ui.t("page_denied"))
         st.stop()
-    st.session_state["viewed_opening"] = (opportunity_id, ui.lang())
+    except SuggestionsOff:  # switched off a moment ago
+        st.rerun()
+    st.session_state["viewed_opening"] = view
 table = st.session_state["candidates"]
 if table.empty:
     ui.show_note(here)
@@ -92,17 +106,21 @@ def toggle(citizen_id: str, key: str) -> None:
 for row in table.itertuples():
     with st.container(border=True):
         a, b = st.columns([5, 1])
-        a.markdown(
-            f"**{row.rank}. {ui.t('candidate')} {row.citizen_id}** · {ui.score_text(row.score, row.chance)} · "
-            f"{ui.t('commute')} {ui.minutes(row.commute_minutes)} · {row.district}"
-        )
+        if switch.on:
+            a.markdown(
+                f"**{row.rank}. {ui.t('candidate')} {row.citizen_id}** · {ui.score_text(row.score, row.chance)} · "
+                f"{ui.t('commute')} {ui.minutes(row.commute_minutes)} · {row.district}"
+            )
+        else:
+            a.markdown(f"**{ui.t('candidate')} {row.citizen_id}** · {row.district}")
         a.caption(
             f"{ui.t('col_danish_level')}: {ui.danish(row.danish_level)} · "
             f"{ui.t('education')}: {ui.t('education_' + row.education)} · "
             f"{ui.t('col_readiness')}: {ui.t('readiness_' + row.readiness)} · "
             f"{ui.t('experience')}: {row.experience or ui.t('none')} · {ui.t('wishes')}: {row.wishes or ui.t('none')}"
         )
-        a.caption(row.reasons)
+        if switch.on:
+            a.caption(row.reasons)
         if free > 0:
             key = f"short_{opportunity_id}_{row.citizen_id}"
             # The widget shows what the database holds, whatever this browser ticked before.
@@ -114,7 +132,7 @@ if free <= 0:
     st.stop()
 chosen = [c for c in table["citizen_id"] if c in chosen_set]
 st.markdown(f"**{ui.t('shortlist')}:** {', '.join(chosen) or ui.t('none')}")
-flagged = [c for c in chosen if not bool(table.set_index("citizen_id").at[c, "feasible"])]
+flagged = [c for c in chosen if "feasible" in table and not bool(table.set_index("citizen_id").at[c, "feasible"])]
 held = plan_store.citizen_plan(engine, plan.run_id if plan else None, "", [opportunity_id]).to_others.get(opportunity_id, 0)
 needs_reason = bool(flagged) or held >= free
 if held:
@@ -131,7 +149,9 @@ if st.button(ui.t("propose_shortlist"), key="propose_shortlist", disabled=not ch
         done, refusals = [], []
         for citizen_id in chosen[: max(free, 0)]:
             try:
-                done.append(propose(engine, user, citizen_id, opportunity_id, on, {"via": "liaison"}, reason=reason))
+                rank = int(table.set_index("citizen_id").at[citizen_id, "rank"]) if "rank" in table else None
+                detail = {"via": "liaison", "suggestions": "on" if switch.on else "off", **({"rank": rank} if rank else {})}
+                done.append(propose(engine, user, citizen_id, opportunity_id, on, detail, reason=reason))
                 shortlists.remove(engine, user, opportunity_id, citizen_id, why="proposed")
             except REFUSALS as refused:
                 refusals.append(f"{citizen_id}: {ui.error(refused)}")

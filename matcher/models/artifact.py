@@ -33,4 +33,9 @@ def load_ranker(folder: str | Path):
     loaders = _loaders()
     if kind not in loaders:
         raise ValueError(f"{folder}: saved ranker of kind {kind!r}; this version loads {sorted(loaders)}")
-    return loaders[kind](folder)
+    ranker = loaders[kind](folder)
+    from matcher import calibration
+
+    # The holdout calibration of the chance, when training saved one with the model.
+    ranker.calibration = calibration.load(folder)
+    return ranker
