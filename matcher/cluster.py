@@ -54,6 +54,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 def _ship(client, matcher, as_of, citizens=None) -> tuple:
+    matcher.check_switch()  # no suggestions while an admin has switched them off (matcher.switch)
     day, active = matcher.batch_citizens(as_of)
     citizens = active if citizens is None else np.asarray(citizens, dtype=object)
     matcher.retrieval(day)  # warm here once, not on every worker

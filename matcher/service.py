@@ -448,6 +448,7 @@ class Matcher:
         ``shard=(i, n)`` keeps the citizens whose stable id hash falls in part ``i`` of ``n``, so that
         ``n`` workers of a distributed engine can split the batch.
         """
+        self.check_switch()
         day, citizens = self.batch_citizens(as_of, shard)
         parts = [self.rank_part(day, part, k) for part in self.partitions(citizens)]
         return concat_parts(parts, ALL_COLUMNS)

@@ -118,11 +118,11 @@ def test_the_citizen_page_keeps_the_reason_with_one_proposal_and_the_oversight_p
     first = citizen_page(citizens[0])
     listed(first)[1].click().run()
     fourth = citizen_page(citizens[1])
-    fourth.text_input(key="override_reason").input("borgeren har prøvet stedet før").run()
+    fourth.text_input(key="overrule_reason").input("borgeren har prøvet stedet før").run()
     pick = listed(fourth)[4]
     pick.click().run()
     assert not fourth.exception, fourth.exception
-    assert fourth.text_input(key="override_reason").value == ""  # a reason belongs to one proposal
+    assert fourth.text_input(key="overrule_reason").value == ""  # a reason belongs to one proposal
     with session_scope(app_db) as s:
         rows = {r.citizen_id: r for r in s.scalars(select(Referral).where(Referral.source == "app"))}
     assert rows[citizens[0]].override_reason is None

@@ -155,7 +155,8 @@ def test_the_switch_removes_suggestions_from_every_page(app_db):
     assert made["choice"].tolist() == ["off"]
     liaison = page(users["employer_liaison"], "liaison")
     assert t("liaison_unranked") in texts(liaison.warning)
-    assert liaison.checkbox and not any(m.value.startswith("**1. ") or t("chance") in m.value for m in liaison.markdown)
+    assert any(m.value.startswith(f"**{t('candidate')} ") for m in liaison.markdown)  # listed, unranked
+    assert not any(m.value.startswith("**1. ") or t("chance") in m.value for m in liaison.markdown)
     viewed = audit.read(app_db, action=audit.VIEW_CANDIDATES)
     assert viewed["detail"].iloc[0]["ranked"] is False and viewed["detail"].iloc[0]["citizens"]
 
