@@ -15,7 +15,8 @@ ranker fitted on what was known before the holdout), then:
    the bin-level coverage on B and the mean absolute error of the model's chance and of the
    calibrated chance against the truth.
 
-Reads the database only.
+Changes no data, but opening a database adds the app's tables it lacks (``matcher.db.make_engine``):
+point it at a copy of a shared database.
 """
 from __future__ import annotations
 
