@@ -149,6 +149,7 @@ PAGES = {
     "citizen": "nav_citizen",
     "liaison": "nav_liaison",
     "models": "nav_models",
+    "audit": "nav_audit",
     "overview": "nav_overview",
     "admin": "nav_admin",
     "oversight": "nav_oversight",

@@ -31,7 +31,7 @@ from matcher.settings import get_settings
 PAGES = {
     "caseworker": ("caseload", "citizen", "explanation", "overview"),
     "employer_liaison": ("liaison", "overview"),
-    "data_scientist": ("models", "oversight", "overview"),
+    "data_scientist": ("models", "audit", "oversight", "overview"),
     "admin": ("admin", "oversight", "overview"),
 }
 # What a liaison sees of a candidate: enough to judge the match, nothing about the person's

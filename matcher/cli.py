@@ -295,6 +295,24 @@ def audit(
     typer.echo(report.describe())
 
 
+@app.command("model-card")
+def model_card(
+    version: Optional[str] = typer.Option(None, "--version", help="Write (again) this version's card; default: every version without one"),
+    lang: str = typer.Option("en", "--lang", help="With --version: print the card in da or en"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Write the model card (Danish and English) of registered versions into their MLflow runs."""
+    from matcher.model_card import load_card, write_card, write_missing_cards
+
+    _engine(db)
+    if version is None:
+        written = write_missing_cards()
+        typer.echo(f"wrote the model card of version(s) {', '.join(written)}" if written else "every registered version has a model card")
+        return
+    write_card(version)
+    typer.echo(load_card(version, lang))
+
+
 @app.command()
 def rollback(db: Optional[str] = DbOption) -> None:
     """Move the champion alias back to the previous champion (audited as cli:<OS user>)."""

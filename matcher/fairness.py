@@ -15,6 +15,8 @@ ratio among the groups big enough to judge.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -153,3 +155,65 @@ def ratios(table: pd.DataFrame, dimensions: tuple[str, ...] | None = None) -> pd
         })
     return pd.DataFrame(rows, columns=["dimension", "worst", "worst_value", "best", "best_value", "ratio", "ratio_lo",
                                        "ratio_hi", "groups"])
+
+
+GATE_MEASURES = {
+    "ndcg10": "held-out NDCG@10 (one query per citizen)",
+    "calibration": "shown chance over successes on the held-out referrals",
+}
+
+
+@dataclass
+class GroupCheck:
+    """The gate's group check of one fitted model on the held-out referrals."""
+
+    passed: bool
+    reason: str
+    # measure -> group table (:func:`group_table`); and every measure's worst/best per dimension.
+    tables: dict[str, pd.DataFrame]
+    ratios: pd.DataFrame
+
+    def metrics(self) -> dict[str, float]:
+        """Flat MLflow metrics: each gated dimension's worst/best ratio and its interval."""
+        out = {}
+        for _, r in self.ratios.iterrows():
+            key = f"group_{r['measure']}_{r['dimension']}"
+            out.update({f"{key}_ratio": r["ratio"], f"{key}_ratio_lo": r["ratio_lo"], f"{key}_ratio_hi": r["ratio_hi"]})
+        return {k: float(v) for k, v in out.items() if pd.notna(v)}
+
+
+def group_check(world, frame: pd.DataFrame, scores: np.ndarray, chance: np.ndarray | None, on) -> GroupCheck:
+    """Judge a model's held-out figures by group (``frame``: the held-out referrals, row-aligned
+    with the model's ``scores`` and ``chance``; groups as of ``on``, the holdout start).
+
+    Per dimension, the worst group's figure over the best group's, for NDCG@10 per citizen
+    (``audit.gate_ndcg_dimensions``) and for calibration, Σ shown chance / Σ successes
+    (``audit.gate_calibration_dimensions``; none without a chance). The check fails when a ratio
+    is below ``audit.gate_min_group_ratio`` beyond doubt: its whole 95 % bootstrap interval lies
+    below the bound, so a small group's noise alone never refuses a model.
+    """
+    from matcher import metrics
+
+    a = get_settings().audit
+    groups = citizen_groups(world.citizens, on)
+    scored = frame.assign(query_id=frame["citizen_id"], score=scores)
+    ndcg = metrics.ndcg_per_query(scored, 10, get_settings().evaluation.seed)
+    tables = {"ndcg10": group_table(np.ones(len(ndcg)), ndcg.to_numpy(), groups.reindex(ndcg.index.astype(str)).reset_index(drop=True),
+                                    dimensions=tuple(a.gate_ndcg_dimensions))}
+    if chance is not None:
+        success = frame["outcome"].isin(get_settings().success_outcomes).to_numpy(dtype=float)
+        tables["calibration"] = group_table(success, chance, groups.reindex(frame["citizen_id"].astype(str)).reset_index(drop=True),
+                                            dimensions=tuple(a.gate_calibration_dimensions), min_size=a.min_group_referrals)
+    parts = [ratios(t).assign(measure=m) for m, t in tables.items()]
+    table = pd.concat(parts, ignore_index=True) if parts else ratios(pd.DataFrame(columns=["judged", "dimension"])).assign(measure=[])
+    bound = a.gate_min_group_ratio
+    failed = table[table["ratio_hi"] < bound]
+    if len(failed):
+        worst = failed.loc[failed["ratio"].idxmin()]
+        reason = (f"group check failed: {GATE_MEASURES[worst['measure']]} of {worst['dimension']} group '{worst['worst']}' is "
+                  f"{worst['ratio']:.3f} × that of '{worst['best']}' (95 % interval {worst['ratio_lo']:.3f}–{worst['ratio_hi']:.3f}), "
+                  f"below audit.gate_min_group_ratio {bound:g}")
+        return GroupCheck(False, reason, tables, table)
+    low = table.loc[table["ratio"].idxmin()] if len(table) else None
+    reason = "group check passed" + (f" (lowest worst/best: {low['measure']} by {low['dimension']} {low['ratio']:.3f})" if low is not None else "")
+    return GroupCheck(True, reason, tables, table)

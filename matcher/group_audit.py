@@ -1,11 +1,15 @@
 """The group audit: are the groups of ``matcher.fairness`` served equally by a model's lists?
 
 For every citizen active on the date D, the lists the service would show (``matcher.service``:
-every suggestable opportunity scored, the ranking policy's top k) and, for the liaison view,
-every opening's top k consenting candidates. Per group, with bootstrap intervals:
+what retrieval keeps of the suggestable opportunities, scored, the ranking policy's top k) and,
+for the liaison view, every opening's top k consenting candidates among the pairs retrieval keeps
+(a citizen it does not reach for an opening counts as not a candidate; the app's liaison page
+scores every consenting citizen, so this is close to, not exactly, what a liaison sees). Per
+group, with bootstrap intervals:
 
 - ``oracle_ratio@k`` (simulated worlds only): the lists' expected successes under the truth over
-  the best possible top k's — the headline, judged worst group / best group;
+  the best possible top k's among every suggestable opportunity — the headline, judged worst
+  group / best group;
 - ``exposure_<kind>`` for ordinary jobs and educations: how often a candidate of that kind is
   listed, over how often one of the same kind and the same fit (the model's chance, in bins) is
   listed for everyone (1: as everyone at equal fit; below 1: fewer such suggestions);
@@ -20,6 +24,7 @@ every opening's top k consenting candidates. Per group, with bootstrap intervals
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +43,7 @@ EXPOSURE_KINDS = ("ordinary_job", "education")
 # Bins of the model's chance of success: "equal fit" means the same bin.
 CHANCE_BINS = np.array([0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0 + 1e-9])
 HEADLINE = "oracle_ratio@10"
+JSON_FILE = "audit.json"
 
 MEASURES = {
     "oracle_ratio@10": "expected successes of the served top 10 over the best possible top 10 (simulator's truth)",
@@ -75,6 +81,13 @@ class GroupAudit:
         """The lowest worst/best oracle ratio over the headline dimensions (None without a truth)."""
         r = self.ratios()
         return None if r.empty else float(r["ratio"].min())
+
+    def to_dict(self) -> dict:
+        """What the audit page shows (``reports/audit.json``)."""
+        return {"as_of": self.as_of.isoformat(), "model": self.model, "truth_family": self.truth_family,
+                "sizes": self.sizes, "notes": self.notes, "plots": [p.name for p in self.plots],
+                "headline": self.ratios().to_dict(orient="records"),
+                "tables": {m: t.to_dict(orient="records") for m, t in self.tables.items()}}
 
     def markdown(self) -> str:
         lines = [
@@ -151,6 +164,16 @@ class _Lists:
         self.per_citizen, self.exposure, self.listed, self.liaison = [], [], [], None
         self.pairs = 0
 
+    def best(self, world: World, citizens: np.ndarray, open_ids: np.ndarray, day: pd.Timestamp) -> None:
+        """The best possible top k of ``citizens`` among every suggestable opening (not only what
+        retrieval keeps: what retrieval loses counts against the lists)."""
+        from matcher.features.candidates import candidate_pairs
+
+        full = candidate_pairs(world, citizens, open_ids, day)
+        if len(full):
+            p = self.truth.success_probability(full[["citizen_id", "opportunity_id", "as_of"]])
+            self.per_citizen.append(_top_k_sum(full["citizen_id"].to_numpy(), p, self.k))
+
     def add(self, pairs: pd.DataFrame, pred: Prediction, flags: pd.DataFrame, consenting: set) -> None:
         from matcher.ranking import policy_frame, rank_lists
 
@@ -168,10 +191,7 @@ class _Lists:
             counts = pd.DataFrame({"citizen_id": citizen, "kind": kind, "bin": fit_bin, "listed": listed})
             self.exposure.append(counts.groupby(["citizen_id", "kind", "bin"]).agg(candidates=("listed", "size"), listed=("listed", "sum")))
         if self.truth is not None:
-            p = self.truth.success_probability(pairs[["citizen_id", "opportunity_id", "as_of"]])
-            part["probability"] = p[rows]
-            best = _top_k_sum(citizen, p, self.k)
-            self.per_citizen.append(best.rename("best"))
+            part["probability"] = self.truth.success_probability(pairs[["citizen_id", "opportunity_id", "as_of"]].iloc[rows])
         self.listed.append(pd.DataFrame({**part, "kind": kind[rows]}))
         mine = np.isin(citizen, list(consenting))
         if mine.any():
@@ -223,6 +243,7 @@ def run_audit(
     end of the model's training window. ``write``: write ``reports/audit.md`` and its plots.
     """
     from matcher.evaluate import _truth_dir
+    from matcher.features.candidates import suggestable
     from matcher.service import Matcher, latest_date
     from matcher.simulate.truth import Truth
 
@@ -236,8 +257,14 @@ def run_audit(
     active = world.active_citizens(at)
     consenting = set(active.loc[active["candidate_search_consent"].fillna(False).astype(bool), "citizen_id"])
     lists = _Lists(matcher, truth, k)
-    for pairs, pred, flags in matcher.score_all(at):
-        lists.add(pairs, pred, flags, consenting)
+    day, batch = matcher.batch_citizens(at)
+    open_ids = suggestable(world, day)["opportunity_id"].to_numpy()
+    for part in matcher.partitions(batch):
+        if truth is not None:
+            lists.best(world, part, open_ids, day)
+        scored = matcher.score_part(day, part)
+        if scored is not None:
+            lists.add(*scored, consenting)
     if not lists.listed:
         raise ValueError(f"audit: nothing to list on {at.date()} (no active citizen or no suggestable opportunity)")
     groups = citizen_groups(world.citizens, at)
@@ -247,11 +274,12 @@ def run_audit(
     g = groups.reindex(citizens)
 
     if truth is not None:
-        per = listed.groupby("citizen_id")[[c for c in ("probability", "chance") if c in listed]].sum().reindex(citizens)
-        best = pd.concat(lists.per_citizen).groupby(level=0).sum().reindex(citizens)
-        tables[HEADLINE] = group_table(best, per["probability"], g)
+        # Every citizen with a suggestable opening counts; one retrieval left nothing for lists nothing.
+        best = pd.concat(lists.per_citizen).groupby(level=0).sum()
+        per = listed.groupby("citizen_id")[[c for c in ("probability", "chance") if c in listed]].sum().reindex(best.index, fill_value=0.0)
+        tables[HEADLINE] = group_table(best, per["probability"], groups.reindex(best.index))
         if "chance" in per:
-            tables["calibration_truth"] = group_table(per["probability"], per["chance"], g)
+            tables["calibration_truth"] = group_table(per.loc[citizens, "probability"], per.loc[citizens, "chance"], g)
     else:
         notes.append("no _truth/ folder: the oracle ratio and the calibration against the truth need a simulated world")
 
@@ -306,7 +334,19 @@ def run_audit(
     report.wall_seconds = time.perf_counter() - started
     if write:
         report.report_path.write_text(report.markdown(), encoding="utf-8")
+        (report.report_path.parent / JSON_FILE).write_text(json.dumps(report.to_dict(), default=str, indent=1), encoding="utf-8")
     return report
+
+
+def load_report(reports_dir: Path | None = None) -> dict | None:
+    """The latest audit written by ``matcher audit`` (``reports/audit.json``), or None."""
+    path = Path(reports_dir or get_settings().reports_dir) / JSON_FILE
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["tables"] = {m: pd.DataFrame(rows) for m, rows in data["tables"].items()}
+    data["headline"] = pd.DataFrame(data["headline"])
+    return data
 
 
 def audit_champion(engine, as_of=None, truth_dir: Path | None = None, write: bool = True) -> GroupAudit:

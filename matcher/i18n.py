@@ -141,6 +141,196 @@ TEXTS: dict[str, tuple[str, str]] = {
     "training": ("Træner …", "Training …"),
     "evaluation": ("Evaluering: modellen mod alternativerne", "Evaluation: the model against its peers"),
     "no_report": ("Ingen evalueringsrapport endnu. Kør `matcher evaluate`.", "No evaluation report yet. Run `matcher evaluate`."),
+    # model card (matcher.model_card)
+    "card_title": ("Modelkort: version {version}", "Model card: version {version}"),
+    "card_identity": ("Model: {model} (struktur: {structure}); MLflow-kørsel {run}; oprettet {created}.",
+                      "Model: {model} (structure: {structure}); MLflow run {run}; created {created}."),
+    "card_intended_use": ("Tilsigtet brug", "Intended use"),
+    "card_intended_use_text": (
+        "Forslag til konkrete tilbud (praktik, småjob, løntilskud, job, kurser, uddannelse) til borgere over 30 på "
+        "kontanthjælp eller integrationsydelse i Københavns job-fra-dag-ét-indsats, og kandidater til en åben stilling. "
+        "Forslagene er et udgangspunkt for sagsbehandlerens samtale: sagsbehandleren beslutter og kan se bort fra dem.",
+        "Suggestions of concrete offers (placements, small jobs, wage-subsidy jobs, jobs, courses, educations) for "
+        "citizens over 30 on cash or integration benefits in Copenhagen's job-from-day-one programme, and candidates "
+        "for an opening. The suggestions start the caseworker's conversation: the caseworker decides and may disregard them.",
+    ),
+    "card_users": ("Brugere", "Users"),
+    "card_users_text": (
+        "Sagsbehandlere (egne borgere), virksomhedskonsulenter (kun borgere, der har givet samtykke til kandidatsøgning), "
+        "dataanalytikere (træning, evaluering, revision).",
+        "Caseworkers (their own citizens), employer liaison staff (only citizens who consented to candidate search), "
+        "data scientists (training, evaluation, audit).",
+    ),
+    "card_prohibited": ("Må ikke bruges til", "Must not be used for"),
+    "card_prohibited_text": (
+        "- afgørelser om ydelser, sanktioner, visitation eller match-kategori;\n"
+        "- profilering eller risikoscorer af borgere (chancen er et skøn for et bestemt tilbud, ikke et mål for borgeren);\n"
+        "- automatiske beslutninger uden en sagsbehandler;\n"
+        "- andre kommuner, målgrupper eller perioder uden ny træning og ny revision.",
+        "- decisions on benefits, sanctions, referral category or match group;\n"
+        "- profiling or risk scores of citizens (the chance is an estimate for one offer, not a measure of the person);\n"
+        "- automatic decisions without a caseworker;\n"
+        "- other municipalities, target groups or periods without retraining and a new audit.",
+    ),
+    "card_training": ("Træningsdata", "Training data"),
+    "card_window": (
+        "Henvisninger foreslået fra {start} til {end} (eksklusiv) med kendt udfald; kvalitetskontrollens testperiode fra "
+        "{holdout}; den registrerede model er trænet til {served_end} på {pairs} henvisninger. Datafingeraftryk `{fingerprint}`.",
+        "Referrals proposed from {start} to {end} (exclusive) with a known outcome; the quality gate's hold-out from "
+        "{holdout}; the registered model is fitted up to {served_end} on {pairs} referrals. Data fingerprint `{fingerprint}`.",
+    ),
+    "card_features": ("Input og deres betydning", "Inputs and their importance"),
+    "card_protected": (
+        "{n} variable. Ikke input (kun brugt til revision): {absent}.",
+        "{n} features. Not inputs (kept for audits only): {absent}.",
+    ),
+    "card_protected_found": ("ADVARSEL: beskyttede oplysninger er input: {found}.", "WARNING: protected characteristics are inputs: {found}."),
+    "card_sensitive": (
+        "Input, der berører en beskyttet grund eller kan stå i stedet for oprindelse (revideres pr. gruppe):",
+        "Inputs that touch a protected ground or can stand in for origin (audited by group):",
+    ),
+    "card_metrics": ("Mål", "Metrics"),
+    "card_overall": ("Samlet (testperioden)", "Overall (hold-out window)"),
+    "card_metric": ("Mål", "Metric"),
+    "card_value": ("Værdi", "Value"),
+    "card_groups": ("Pr. gruppe (kvalitetskontrollens gruppetjek)", "Per group (the quality gate's group check)"),
+    "card_groups_text": (
+        "Dårligste gruppes tal over bedste gruppes på testperioden, med 95 %-interval; grænsen er {bound}.",
+        "Worst group's figure over the best group's on the hold-out window, with a 95 % interval; the bound is {bound}.",
+    ),
+    "card_groups_none": ("Ikke målt ved træningen (versionen er ældre end gruppetjekket).",
+                         "Not measured at training (the version predates the group check)."),
+    "card_measure": ("Mål", "Measure"),
+    "card_dimension": ("Opdeling", "Dimension"),
+    "card_worst_best": ("dårligste/bedste", "worst/best"),
+    "card_interval": ("95 %-interval", "95 % interval"),
+    "card_families": ("Pr. sandhedsfamilie (simulatoren)", "Per truth family (the simulator)"),
+    "card_families_text": (
+        "Modellens specifikation (ikke denne tilpasning) på en simuleret verden pr. familie med {citizens} borgere, målt {date} "
+        "(`benchmarks/bench_audit.py`).",
+        "The model's specification (not this fitted version) on one simulated world per family of {citizens} citizens, "
+        "measured {date} (`benchmarks/bench_audit.py`).",
+    ),
+    "card_family": ("Familie", "Family"),
+    "card_worst_group": ("dårligste gruppe", "worst group"),
+    "card_families_none": ("Ikke målt: kør `python benchmarks/bench_audit.py`.", "Not measured: run `python benchmarks/bench_audit.py`."),
+    "card_limitations": ("Kendte begrænsninger", "Known limitations"),
+    "card_limitations_text": (
+        "- Lært af sagsbehandlernes egne henvisninger: udfald kendes kun for det, der blev foreslået.\n"
+        "- Chancen er for lav for de viste forslag på simulerede data (ca. halvdelen af sandheden, `matcher audit`).\n"
+        "- Alder og helbredsbarrierer er input; dansk niveau og udenlandsk uddannelse kan stå i stedet for oprindelse.\n"
+        "- Virksomhedskonsulentens kandidatliste viser borgere af dansk oprindelse oftere end andre (`reports/audit.md`).\n"
+        "- Målt på simulerede data; rigtige data kan opføre sig anderledes.",
+        "- Learnt from the caseworkers' own referrals: outcomes are known only for what was proposed.\n"
+        "- The chance shown is too low for the listed suggestions on simulated data (about half the truth, `matcher audit`).\n"
+        "- Age and health barriers are inputs; Danish level and a foreign education can stand in for origin.\n"
+        "- The liaison's candidate lists show citizens of Danish origin more often than others (`reports/audit.md`).\n"
+        "- Measured on simulated data; real data may behave differently.",
+    ),
+    "card_gate": ("Kvalitetskontrollens afgørelse", "The quality gate's decision"),
+    "card_gate_passed": ("bestået", "passed"),
+    "card_gate_refused": ("ikke bestået", "not passed"),
+    "card_gate_text": ("Afgørelse: **{decision}**. Begrundelse (skrevet af træningen på engelsk): {reason}",
+                       "Decision: **{decision}**. Reason: {reason}"),
+    # group audit page (matcher.group_audit)
+    "nav_audit": ("Gruppeaudit", "Group audit"),
+    "audit_title": ("Gruppeaudit: betjenes alle grupper lige godt?", "Group audit: are all groups served equally?"),
+    "no_audit": ("Ingen gruppeaudit endnu. Kør `matcher audit`.", "No group audit yet. Run `matcher audit`."),
+    "audit_caption": ("Model: {model}; dato {day}; simuleret sandhed: {family}. 95 %-intervaller ved bootstrap.",
+                      "Model: {model}; date {day}; simulated truth: {family}. 95 % bootstrap intervals."),
+    "audit_groups_note": (
+        "Grupper: køn, oprindelse, bydel (Tingbjerg for sig), aldersgruppe og antal barrierer. Køn og oprindelse er "
+        "aldrig input til modellen; de bruges kun her.",
+        "Groups: gender, origin, district (Tingbjerg on its own), age band and number of barriers. Gender and origin "
+        "are never model inputs; they are used only here.",
+    ),
+    "audit_measures": ("Hvad måles", "What is measured"),
+    "audit_no_truth": ("ingen (rigtige data)", "none (real data)"),
+    "audit_headline": ("Dårligste mod bedste gruppe: oracle-ratio@10 (mål ≥ 0,95)", "Worst against best group: oracle ratio@10 (target ≥ 0.95)"),
+    "dim_gender": ("køn", "gender"),
+    "dim_origin": ("oprindelse", "origin"),
+    "dim_district": ("bydel", "district"),
+    "dim_age_band": ("aldersgruppe", "age band"),
+    "dim_barrier": ("barrierer", "barriers"),
+    "group_danish": ("dansk", "Danish"),
+    "group_western": ("vestlig", "Western"),
+    "group_non_western": ("ikke-vestlig", "non-Western"),
+    "group_none": ("ingen", "none"),
+    "group_one": ("én", "one"),
+    "group_two or more": ("to eller flere", "two or more"),
+    "group_unknown": ("ukendt", "unknown"),
+    "group_overall": ("alle", "everyone"),
+    "group_F": ("kvinde", "woman"),
+    "group_M": ("mand", "man"),
+    "group_X": ("andet", "other"),
+    "audit_col_dimension": ("Opdeling", "Dimension"),
+    "audit_col_group": ("Gruppe", "Group"),
+    "audit_col_n": ("Antal", "Count"),
+    "audit_col_value": ("Værdi", "Value"),
+    "audit_col_lo": ("Nedre grænse", "Lower bound"),
+    "audit_col_hi": ("Øvre grænse", "Upper bound"),
+    "audit_col_worst": ("Dårligste gruppe", "Worst group"),
+    "audit_col_worst_value": ("Værdi (dårligste)", "Value (worst)"),
+    "audit_col_best": ("Bedste gruppe", "Best group"),
+    "audit_col_best_value": ("Værdi (bedste)", "Value (best)"),
+    "audit_col_ratio": ("Dårligste/bedste", "Worst/best"),
+    "audit_col_ratio_lo": ("Nedre grænse", "Lower bound"),
+    "audit_col_ratio_hi": ("Øvre grænse", "Upper bound"),
+    "measure_oracle_ratio_at_10": ("Forventede succeser mod det bedst mulige", "Expected successes against the best possible"),
+    "measure_note_oracle_ratio_at_10": (
+        "Top 10's forventede succeser (simulatorens sandhed) over den bedst mulige top 10's. 1 er det bedst mulige.",
+        "The top 10's expected successes (the simulator's truth) over the best possible top 10's. 1 is the best possible."),
+    "measure_exposure_ordinary_job": ("Ordinære job ved samme chance", "Ordinary jobs at equal fit"),
+    "measure_note_exposure_ordinary_job": (
+        "Hvor ofte et ordinært job vises, mod hvor ofte et med samme chance vises for alle. Under 1: færre end andre.",
+        "How often an ordinary job is listed, against how often one with the same chance is listed for everyone. Below 1: fewer."),
+    "measure_exposure_education": ("Uddannelser ved samme chance", "Educations at equal fit"),
+    "measure_note_exposure_education": (
+        "Hvor ofte en uddannelse vises, mod hvor ofte en med samme chance vises for alle. Under 1: færre end andre.",
+        "How often an education is listed, against how often one with the same chance is listed for everyone. Below 1: fewer."),
+    "measure_calibration_truth": ("Den viste chance mod sandheden", "The chance shown against the truth"),
+    "measure_note_calibration_truth": (
+        "Den viste chance for forslagene over simulatorens sande sandsynlighed. 1: rigtig; under 1: for lav.",
+        "The chance shown for the suggestions over the simulator's true probability. 1: right; below 1: too low."),
+    "measure_calibration_logged": ("Den viste chance mod udfaldene", "The chance shown against the outcomes"),
+    "measure_note_calibration_logged": (
+        "Den viste chance for henvisninger efter modellens træningsperiode over deres succeser. 1: rigtig.",
+        "The chance shown for referrals after the model's training window over their successes. 1: right."),
+    "measure_success_logged": ("Succesrate for henvisninger", "Success rate of referrals"),
+    "measure_note_success_logged": (
+        "Andel af årets henvisninger med kendt udfald, der endte i job, uddannelse eller gennemført forløb.",
+        "Share of the year's referrals with a known outcome that ended in a job, an education or a completed activity."),
+    "measure_liaison_exposure": ("Synlighed for virksomhedskonsulenten", "Seen by the employer liaison"),
+    "measure_note_liaison_exposure": (
+        "Gruppens andel af kandidatpladserne over dens andel af borgere med samtykke. 1: ses som alle andre.",
+        "The group's share of the candidate slots over its share of consenting citizens. 1: seen as everyone else."),
+    # drift (matcher.drift, models page)
+    "drift_title": ("Drift: dagens henvisninger mod træningsperioden", "Drift: today's referrals against the training window"),
+    "drift_note": (
+        "Populationsstabilitetsindeks (PSI) pr. variabel for henvisninger fra {recent_start} til {recent_end} mod "
+        "træningsperioden {start} til {end}. Under 0,1: stabilt; 0,1–0,25: moderat; over 0,25: stort skift.",
+        "Population stability index (PSI) per feature for referrals from {recent_start} to {recent_end} against the "
+        "training window {start} to {end}. Below 0.1: stable; 0.1–0.25: moderate; above 0.25: a major shift.",
+    ),
+    "drift_due": ("Gentræning anbefales", "Retraining due"),
+    "drift_not_due": ("Ingen gentræning nødvendig", "No retraining due"),
+    "drift_reason_psi": ("{n} variable med PSI ≥ {bound}: {features}", "{n} feature(s) with PSI ≥ {bound}: {features}"),
+    "drift_reason_outcome": ("succesraten har flyttet sig {points} procentpoint ({before} % → {after} %)",
+                             "the success rate moved {points} points ({before} % → {after} %)"),
+    "drift_reason_age": ("modellens træningsperiode sluttede for {days} dage siden (grænse {bound})",
+                         "the served model's window ended {days} days ago (bound {bound})"),
+    "col_psi": ("PSI", "PSI"),
+    "col_rate": ("Andel", "Rate"),
+    "col_window": ("Træningsperioden", "Training window"),
+    "col_recent": ("Seneste periode", "Recent"),
+    "col_change_points": ("Ændring (procentpoint)", "Change (points)"),
+    "rate_success": ("succes", "success"),
+    "rate_declined": ("takket nej", "declined"),
+    "rate_decided": ("afgjorte henvisninger", "decided referrals"),
+    "no_drift": ("Drift kan ikke måles: {why}", "Drift cannot be measured: {why}"),
+    "model_card": ("Modelkort", "Model card"),
+    "card_missing": ("Intet modelkort for version {version}. Kør `matcher model-card`.",
+                     "No model card for version {version}. Run `matcher model-card`."),
     # overview
     "overview_title": ("Overblik over indsatsen", "Programme overview"),
     "share_active_offer": ("Andel med aktivt tilbud", "Share with an active offer"),
@@ -827,6 +1017,13 @@ def danish_level_label(level, lang: str = DEFAULT) -> str:
     if _missing(level):
         return MISSING
     return t(f"danish_{int(level)}", lang)
+
+
+def group_label(group: str, lang: str = DEFAULT) -> str:
+    """A group of the audit (``matcher.fairness``) in ``lang``: named groups translated, districts
+    and age bands as they are."""
+    key = f"group_{group}"
+    return t(key, lang) if key in TEXTS else str(group)
 
 
 def feature_label(name: str, lang: str = DEFAULT) -> str:

@@ -177,6 +177,32 @@ class AuditSettings(Section):
     # Bootstrap resamples for the 95 % intervals.
     n_boot: int = 200
     seed: int = 2026
+    # The quality gate refuses a challenger whose worst group's held-out figure is below this
+    # fraction of the best group's in a gated dimension, beyond doubt (its whole 95 % interval).
+    gate_min_group_ratio: float = 0.90
+    # Dimensions the gate judges on NDCG@10 and on the calibration of the shown chance (districts
+    # are small: their calibration is shown by ``matcher audit``, not gated).
+    gate_ndcg_dimensions: list[Literal["gender", "origin", "district", "age_band", "barrier"]] = Field(
+        default_factory=lambda: ["gender", "origin", "district", "age_band", "barrier"])
+    gate_calibration_dimensions: list[Literal["gender", "origin", "district", "age_band", "barrier"]] = Field(
+        default_factory=lambda: ["gender", "origin", "age_band", "barrier"])
+
+
+class DriftSettings(Section):
+    """Drift of the served model (``matcher.drift``): today's referrals against its training window."""
+
+    # "Today": referrals proposed in this many days before the date (at most ``sample`` of each period).
+    recent_days: int = 90
+    sample: int = 20_000
+    seed: int = 2026
+    bins: int = 10
+    # Outcome rates count outcomes known within this many days of the proposal, in both periods.
+    outcome_lag_days: int = 120
+    # Retraining is due when a feature's PSI reaches this, the success rate moves this many
+    # percentage points, or the served model's window ended this many days before the date.
+    psi_retrain: float = 0.25
+    outcome_points: float = 3.0
+    max_model_age_days: int = 120
 
 
 class RetrievalSettings(Section):
@@ -260,6 +286,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
     # MLflow: tracking and registry on a local SQLite store unless a URI is given.
     mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"

@@ -9,6 +9,10 @@ Its last ``evaluation.holdout_fraction`` (by proposal date, from the holdout sta
    same pre-H referrals), so the two are compared fairly: neither has seen the held-out window.
 2. **The gate.** Both are measured on the held-out referrals (NDCG@10, one query per citizen); the
    challenger is promoted when it reaches ``gate_tolerance`` × the champion's figure.
+   And by group (``matcher.fairness.group_check``): the challenger's held-out NDCG@10 and the
+   calibration of its chance per gender, origin, district, age band and barrier; a challenger
+   whose worst group is below ``audit.gate_min_group_ratio`` × the best beyond doubt is refused,
+   and the reason names the group (also the first model: then there is no champion).
    Beside it, the **off-policy estimate** (``matcher.offpolicy``) of both on the held-out window's
    logged meetings: each one's expected successes per meeting in its top k over every open
    opportunity, from the logs alone, with a 95 % interval. It is recorded (MLflow metrics, the
@@ -45,6 +49,8 @@ from matcher.settings import get_settings
 from matcher.world import World
 
 GATE_ARTIFACT = "gate_model"
+# The gate fit's held-out figures per group (matcher.fairness.group_check), one table per measure.
+GROUP_ARTIFACT = "group_check"
 
 
 @dataclass
@@ -70,6 +76,8 @@ class TrainResult:
     # The off-policy estimates on the held-out window (matcher.offpolicy.Estimate), when computed.
     offpolicy: object | None = None
     champion_offpolicy: object | None = None
+    # The gate's group check (matcher.fairness.GroupCheck).
+    group_check: object | None = None
 
     @property
     def refitted(self) -> bool:
@@ -201,6 +209,14 @@ def _offpolicy_gate(at_end: _Features, h: pd.Timestamp, end: pd.Timestamp, chall
     return mine, theirs, text
 
 
+def _group_check(world: World, ranker: Ranker, hold: Pairs, scores: np.ndarray, h: pd.Timestamp):
+    """The gate's group check (``matcher.fairness.group_check``) of the challenger's gate fit."""
+    from matcher.fairness import group_check
+    from matcher.models.base import predict
+
+    return group_check(world, hold.frame, scores, predict(ranker, hold).chance, h)
+
+
 def train_and_register(
     engine: Engine,
     as_of: date | None = None,
@@ -255,6 +271,12 @@ def train_and_register(
     report(0.5, said("training_gate"))
     champion_before, champion_ndcg, note, twin = _champion_on(at_h, fit_frame, hold_frame)
     promoted, reason = _gate(new_ndcg, champion_ndcg, champion_before, note)
+    check = _group_check(world, ranker, hold_pairs, hold_scores, h)
+    if promoted and not check.passed:
+        promoted = False
+        reason += f"; {check.reason}: " + (f"champion v{champion_before} stays" if champion_before else "not promoted")
+    else:
+        reason += f"; {check.reason}"
     estimate = champion_estimate = None
     at_end = _Features(world.as_of(end), features)
     if settings.offpolicy.gate_estimate:
@@ -291,6 +313,7 @@ def train_and_register(
     run_metrics = {"holdout_ndcg10": new_ndcg, "holdout_ndcg5": _ndcg10(hold_pairs, hold_scores, k=5)}
     if champion_ndcg is not None:
         run_metrics["champion_holdout_ndcg10"] = champion_ndcg
+    run_metrics.update(check.metrics())
     for prefix, est in (("offpolicy", estimate), ("champion_offpolicy", champion_estimate)):
         if est is not None:
             run_metrics.update({f"{prefix}_dr{est.k}": est.value["dr"], f"{prefix}_dr{est.k}_lo": est.ci["dr"][0],
@@ -302,12 +325,19 @@ def train_and_register(
         mlflow.log_params(params)
         mlflow.log_metrics(run_metrics)
         mlflow.log_artifacts(str(ranker.save(Path(tmp) / GATE_ARTIFACT)), artifact_path=GATE_ARTIFACT)
+        for measure, table in check.tables.items():
+            mlflow.log_table(table, artifact_file=f"{GROUP_ARTIFACT}/{measure}.json")
         served_dir = served.save(Path(tmp) / registry.ARTIFACT_PATH)
         calibration.save(chance_table, served_dir)
         mlflow.log_artifacts(str(served_dir), artifact_path=registry.ARTIFACT_PATH)
-        mlflow.set_tags({registry.GATE_TAG: str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower()})
+        mlflow.set_tags({registry.GATE_TAG: str(promoted).lower(), "gate_reason": reason, "refitted": str(promoted).lower(),
+                         "group_check": str(check.passed).lower()})
         artifact_uri = f"{run.info.artifact_uri}/{registry.ARTIFACT_PATH}"
     version = registry.register(run.info.run_id, artifact_uri, description=reason)
+    report(0.95, "writing the model card")
+    from matcher.model_card import write_card
+
+    write_card(version)
     if promoted:
         registry.promote(version, engine=engine, actor=actor, reason=reason)
     report(1.0, reason)
@@ -329,4 +359,5 @@ def train_and_register(
         served_pairs=served_pairs,
         offpolicy=estimate,
         champion_offpolicy=champion_estimate,
+        group_check=check,
     )

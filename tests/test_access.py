@@ -131,7 +131,7 @@ def test_other_roles_open_no_citizen_pages(export_engine, role):
 
 def test_pages_by_role():
     assert "citizen" in pages_for(CW01) and "models" not in pages_for(CW01)
-    assert pages_for(SignedIn("d", "data_scientist")) == ("models", "overview")
+    assert pages_for(SignedIn("d", "data_scientist")) == ("models", "audit", "oversight", "overview")
     with pytest.raises(AccessDenied):
         require_page(SignedIn("d", "data_scientist"), "citizen")
     with pytest.raises(AccessDenied):

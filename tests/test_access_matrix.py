@@ -26,12 +26,12 @@ from tests.app_helpers import HOME, TIMEOUT, live_user, use_database
 
 ON = date(2023, 3, 1)
 ACTORS = ("caseworker", "employer_liaison", "data_scientist", "admin", "signed_out", "deactivated", "expired")
-PAGES = ("caseload", "citizen", "liaison", "models", "overview", "admin", "oversight", "explanation")
+PAGES = ("caseload", "citizen", "liaison", "models", "audit", "overview", "admin", "oversight", "explanation")
 # The README's table: the pages each role opens. Nobody without a live session opens any.
 ALLOWED_PAGES = {
     "caseworker": {"caseload", "citizen", "explanation", "overview"},
     "employer_liaison": {"liaison", "overview"},
-    "data_scientist": {"models", "oversight", "overview"},
+    "data_scientist": {"models", "audit", "oversight", "overview"},
     "admin": {"admin", "oversight", "overview"},
 }
 # Who may do what in the library (the command line's operator: users, training, the registry).

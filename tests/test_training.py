@@ -180,3 +180,91 @@ def test_the_promoted_model_is_refitted_on_the_whole_window(first, small_world):
     assert pd.Timestamp(gate.metadata["training_window"][1]) < pd.Timestamp(first.holdout_start)
     assert gate.metadata["plan"] == served.metadata["plan"]
     assert run.data.params["served_train_end"] == first.train_end.isoformat()
+
+
+def older_relabelled():
+    """A challenger built to fail a group: trained on data where every referral of a citizen aged
+    50 or more (the feature ``age``) is relabelled a decline."""
+    from matcher.models.base import Pairs
+    from matcher.models.lgbm import LightGBMRanker
+
+    class OlderRelabelled(LightGBMRanker):
+        def fit(self, train, plan=None):
+            older = train.features["age"].to_numpy() >= 50
+            frame = train.frame.assign(gain=np.where(older, 0, train.frame["gain"]),
+                                       outcome=np.where(older, "declined", train.frame["outcome"]))
+            return super().fit(Pairs(frame, train.features, train.world), plan)
+
+    return OlderRelabelled()
+
+
+def test_the_gate_checks_groups_and_logs_their_figures(first):
+    from matcher import registry
+
+    check = first.group_check
+    assert check.passed and "group check passed" in first.reason
+    assert {"ndcg10", "calibration"} == set(check.tables)
+    assert {"gender", "origin", "age_band", "barrier"} <= set(check.ratios["dimension"])
+    run = registry.client().get_run(first.run_id)
+    assert run.data.metrics["group_calibration_age_band_ratio"] == pytest.approx(
+        check.ratios.set_index(["measure", "dimension"]).loc[("calibration", "age_band"), "ratio"])
+    assert run.data.tags["group_check"] == "true"
+
+
+def test_a_challenger_that_fails_a_group_is_refused_naming_the_group(first, train_engine):
+    from matcher import registry
+    from matcher.training import train_and_register
+
+    before = registry.champion_version()
+    result = train_and_register(train_engine, ranker=older_relabelled())
+    assert not result.promoted
+    assert registry.champion_version() == before
+    assert "group check failed" in result.reason and "age_band" in result.reason
+    assert "'50–59'" in result.reason or "'60+'" in result.reason
+    assert f"champion v{before} stays" in result.reason
+    # The refusal is about the group, not the overall figure: the ordering within a citizen's
+    # list is the same, so the overall held-out NDCG@10 stays close to the champion's.
+    assert result.holdout_ndcg10 >= 0.95 * result.champion_ndcg10
+    row = registry.list_versions().set_index("version").loc[int(result.version)]
+    assert row["gate_passed"] == "false" and "age_band" in row["gate_reason"]
+
+
+def test_every_registered_version_has_a_model_card(first, train_engine):
+    """Cards in both languages for every version: those training wrote, and one registered
+    without (as before cards existed), written by `matcher model-card`."""
+    import json
+
+    import mlflow
+
+    from matcher import registry
+    from matcher.model_card import has_card, load_card, write_missing_cards
+
+    with mlflow.start_run(experiment_id=registry.experiment_id(), run_name="registered-without-a-card") as run:
+        mlflow.log_params({"model": "LightGBMRanker", "train_start": "2022-01-03", "train_end": "2024-01-01"})
+        uri = registry.client().get_model_version(get_settings().registered_model_name, first.version).source
+    bare = registry.register(run.info.run_id, uri, description="registered by hand")
+    assert not has_card(bare)
+    assert write_missing_cards() == [bare]
+    versions = registry.list_versions()
+    assert len(versions) >= 3
+    for _, row in versions.iterrows():
+        version = str(row["version"])
+        assert has_card(version), version
+        da, en = load_card(version, "da"), load_card(version, "en")
+        assert f"Modelkort: version {version}" in da and f"Model card: version {version}" in en
+        for text in ("Tilsigtet brug", "Må ikke bruges til", "Kendte begrænsninger", "Kvalitetskontrollens afgørelse"):
+            assert text in da
+        assert "Ikke input (kun brugt til revision): gender, origin" in da
+        assert "ADVARSEL" not in da
+        if row["fingerprint"]:
+            assert f"`{row['fingerprint']}`" in en
+        decision = "passed" if row["gate_passed"] == "true" else "not passed"
+        assert f"Decision: **{decision}**" in en
+    # The card of the version trained to fail a group names the group; the first has group figures.
+    refused = versions[versions["gate_reason"].fillna("").str.contains("group check failed")]
+    assert len(refused) and "age_band" in load_card(str(refused["version"].iloc[0]), "en")
+    first_card = load_card(first.version, "en")
+    assert "| calibration | age_band |" in first_card and "| ndcg10 | gender |" in first_card
+    mv = registry.client().get_model_version(get_settings().registered_model_name, first.version)
+    card = json.loads(open(mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path="model_card/card.json")).read())
+    assert card["sensitive_inputs"]["age"] == "age" and card["importance"]

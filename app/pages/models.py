@@ -165,3 +165,51 @@ if report.exists():
         st.dataframe(shown.style.format(lambda v: ui.number(v, 3), subset=shown.columns[1:]), hide_index=True, key="evaluation_table")
 else:
     st.info(ui.t("no_report"))
+
+
+# ---- model card and drift (matcher.model_card, matcher.drift) --------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def card_of(version: str, lang: str) -> str | None:
+    from matcher.model_card import load_card
+
+    return load_card(version, lang)
+
+
+@st.cache_resource(show_spinner=False)
+def drift_of(version: str, url: str):
+    from matcher.drift import champion_drift
+
+    try:
+        return champion_drift(engine), None
+    except (ValueError, KeyError) as why:
+        return None, str(why)
+
+
+if not versions.empty:
+    st.subheader(ui.t("model_card"))
+    shown_version = st.selectbox(ui.t("version"), versions["version"].astype(str).tolist(), key="card_version")
+    card = card_of(shown_version, ui.lang())
+    if card is None:
+        st.info(ui.t("card_missing", version=shown_version))
+    else:
+        with st.expander(ui.t("card_title", version=shown_version)):
+            st.markdown(card)
+
+if champion:
+    st.subheader(ui.t("drift_title"))
+    found, why = drift_of(str(champion["version"]), ui.settings().db_url)
+    if found is None:
+        st.info(ui.t("no_drift", why=why))
+    else:
+        (st.warning if found.retraining_due else st.success)(
+            ui.t("drift_due" if found.retraining_due else "drift_not_due")
+            + "".join(f"\n- {reason}" for reason in found.reasons(ui.lang())))
+        st.caption(ui.t("drift_note", recent_start=ui.day(found.recent[0]), recent_end=ui.day(found.recent[1]),
+                        start=ui.day(found.window[0]), end=ui.day(found.window[1])))
+        features = found.features.head(15).assign(feature=lambda f: f["feature"].map(lambda name: feature_label(name, ui.lang())))
+        st.dataframe(ui.columns(features).style.format(lambda v: ui.number(v, 3), subset=[ui.t("col_psi")]),
+                     hide_index=True, key="drift_table")
+        rates = ui.columns(found.outcomes.rename(index=lambda r: ui.t("rate_" + r)).rename_axis("rate").reset_index())
+        st.dataframe(rates.style.format(lambda v: ui.number(v, 3), subset=list(rates.columns[1:])), hide_index=True, key="drift_rates")
