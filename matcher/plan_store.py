@@ -24,7 +24,10 @@ What the pages ask of it:
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -163,10 +166,35 @@ def status(engine: Engine, matcher, model_version: str | None, on=None) -> PlanS
     return PlanStatus(run=run, stale=stale, recomputing=here or (stale and _busy(engine)))
 
 
-def refresh(engine: Engine, matcher, model_version: str | None, on=None) -> PlanStatus:
+class _Child:
+    """A ``matcher plan`` process started by ``refresh``, seen like a thread."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def join(self, timeout: float | None = None) -> None:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+# A refresh starts at most one computation per database per this many seconds (a plan that
+# cannot be made, e.g. with no model, is not retried on every page view).
+RETRY_SECONDS = 60.0
+_started: dict[str, float] = {}
+
+
+def refresh(engine: Engine, matcher, model_version: str | None, on=None, in_process: bool = False) -> PlanStatus:
     """``status``, and when the plan is stale and no computation runs, start one in the background.
 
-    The thread computes with the ``matcher`` given; the pages go on with the last plan meanwhile.
+    By default the computation is a separate process (``matcher plan`` on the same database, with
+    the registry's champion), so the pages' process keeps its CPU and its interpreter lock for
+    the pages; the pages go on with the last plan meanwhile. ``in_process``: a thread computing
+    with the ``matcher`` given instead (a model that is not registered, as in tests).
     """
     st = status(engine, matcher, model_version, on)
     if not st.stale or st.recomputing:
@@ -182,9 +210,18 @@ def refresh(engine: Engine, matcher, model_version: str | None, on=None) -> Plan
     with _lock:
         if key in _running and _running[key].is_alive():
             return PlanStatus(st.run, True, True)
-        thread = threading.Thread(target=work, name="matcher-plan", daemon=True)
-        _running[key] = thread
-        thread.start()
+        if time.monotonic() - _started.get(key, -RETRY_SECONDS) < RETRY_SECONDS:
+            return PlanStatus(st.run, True, False)
+        _started[key] = time.monotonic()
+        if in_process:
+            child = threading.Thread(target=work, name="matcher-plan", daemon=True)
+            child.start()
+        else:
+            args = [sys.executable, "-m", "matcher.cli", "plan", "--db", key]
+            if on is not None:
+                args += ["--as-of", str(_as_date(on))]
+            child = _Child(args)
+        _running[key] = child
     return PlanStatus(st.run, True, True)
 
 
@@ -192,9 +229,9 @@ def wait(engine: Engine, timeout: float = 300.0) -> None:
     """Wait for this process's background computation on ``engine`` to end (tests, the CLI)."""
     key = engine.url.render_as_string(hide_password=False)
     with _lock:
-        thread = _running.get(key)
-    if thread is not None:
-        thread.join(timeout)
+        child = _running.get(key)
+    if child is not None:
+        child.join(timeout)
 
 
 def _entries(engine: Engine, run_id: int, **where) -> pd.DataFrame:

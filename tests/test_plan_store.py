@@ -53,7 +53,7 @@ def test_fresh_after_compute_stale_after_a_proposal_and_refresh_recomputes(engin
     with session_scope(engine) as s:
         caseworker = s.get(Citizen, citizen).caseworker_id
     propose(engine, live_user(engine, "cw", "caseworker", caseworker), citizen, opening, on)
-    st = plan_store.refresh(engine, small_matcher, "1")
+    st = plan_store.refresh(engine, small_matcher, "1", in_process=True)
     assert st.stale and st.recomputing and st.run_id == run.id
     plan_store.wait(engine)
     after = plan_store.status(engine, small_matcher, "1")
@@ -157,4 +157,21 @@ def test_the_pages_show_the_plan(small_db_url, champion_mlflow_dir, monkeypatch,
     shown = lis.dataframe[0].value
     assert "Planen henviser" in shown.columns and "På borgeres lister" in shown.columns
     mine = opp[opp["employer_id"] == employer]
-    assert shown["Planen henviser"].sum() == directed.reindex(mine["opportunity_id"], fill_value=0).sum()
+    assert pd.to_numeric(shown["Planen henviser"]).sum() == directed.reindex(mine["opportunity_id"], fill_value=0).sum()
+
+
+def test_refresh_computes_in_a_process_of_its_own_with_the_champion(small_db_url, champion_mlflow_dir, monkeypatch, tmp_path, small_matcher):
+    from tests.app_helpers import copy_database, use_database
+
+    engine = copy_database(small_db_url, tmp_path)
+    use_database(monkeypatch, engine, champion_mlflow_dir)
+    first = plan_store.refresh(engine, small_matcher, "1")
+    assert first.run is None and first.stale and first.recomputing
+    plan_store.wait(engine, timeout=600)
+    after = plan_store.status(engine, small_matcher, "1")
+    assert after.run is not None and not after.stale and after.run.model_version == "1"
+    # The champion in the registry is the small matcher's ranker: the same plan as in this process.
+    here = plan_for(small_matcher, k=after.run.k, as_of=after.run.as_of).detail
+    stored = plan_store._entries(engine, after.run_id)
+    assert set(map(tuple, stored.loc[stored["assigned"], ["citizen_id", "opportunity_id"]].to_numpy())) == set(
+        map(tuple, here.loc[here["assigned"], ["citizen_id", "opportunity_id"]].to_numpy()))
