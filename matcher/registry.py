@@ -212,22 +212,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _running_runs():
+    """The training runs MLflow still calls RUNNING, each with whether its process lives: on this
+    host, by its process id; elsewhere (or without one), started within ``orphan_run_minutes``."""
+    c = client()
+    exp = c.get_experiment_by_name(EXPERIMENT)
+    if exp is None:
+        return
+    here = socket.gethostname()
+    too_old = time.time() * 1000 - get_settings().orphan_run_minutes * 60_000
+    for run in c.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        pid, host = run.data.tags.get(PID_TAG), run.data.tags.get(HOST_TAG)
+        yield run, (_alive(int(pid)) if pid and host == here else run.info.start_time >= too_old)
+
+
 def running_trainings() -> list[dict]:
     """Trainings under way in any process (MLflow runs still RUNNING whose process lives, by the
     rule of :func:`mark_orphans`): run id, run name and start time (UTC, naive). The models page
     disables retraining while one runs, whichever process or page started it."""
     from datetime import datetime, timezone
 
-    c = client()
-    exp = c.get_experiment_by_name(EXPERIMENT)
-    if exp is None:
-        return []
-    here = socket.gethostname()
-    too_old = time.time() * 1000 - get_settings().orphan_run_minutes * 60_000
     found = []
-    for run in c.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
-        pid, host = run.data.tags.get(PID_TAG), run.data.tags.get(HOST_TAG)
-        alive = _alive(int(pid)) if pid and host == here else run.info.start_time >= too_old
+    for run, alive in _running_runs():
         if alive:
             started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).replace(tzinfo=None)
             found.append({"run_id": run.info.run_id, "run_name": run.info.run_name, "started": started})
@@ -239,16 +245,9 @@ def mark_orphans() -> list[str]:
     process id; elsewhere (or without one), started more than ``orphan_run_minutes`` ago.
     Returns their run ids."""
     c = client()
-    exp = c.get_experiment_by_name(EXPERIMENT)
-    if exp is None:
-        return []
-    here = socket.gethostname()
-    too_old = time.time() * 1000 - get_settings().orphan_run_minutes * 60_000
     marked = []
-    for run in c.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
-        pid, host = run.data.tags.get(PID_TAG), run.data.tags.get(HOST_TAG)
-        dead = not _alive(int(pid)) if pid and host == here else run.info.start_time < too_old
-        if dead:
+    for run, alive in _running_runs():
+        if not alive:
             c.set_tag(run.info.run_id, "failure", "orphaned: the training process ended before the run finished")
             c.set_terminated(run.info.run_id, status="FAILED")
             marked.append(run.info.run_id)
